@@ -46,6 +46,8 @@ def _parse(data: bytes) -> etree._Element:
         junk.drop_tree()
     for note_call in root.xpath("//a[starts-with(@id, 'ntc')]"):
         note_call.drop_tree()  # footnote calls "(19)" would read as list markers
+    for exponent in root.xpath("//span[contains(@class, 'super')]"):
+        exponent.text = f"^{exponent.text or ''}"  # "10^25 FLOPs", not "1025 FLOPs"
     return root
 
 

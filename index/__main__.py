@@ -1,0 +1,100 @@
+"""python -m index: search the built index, or score it on a question set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from index.answer import Result, ask
+from index.config import settings as load_settings
+from index.evaluate import evaluate, load_questions, summary
+from index.search import Filters, QueryError, Searcher
+from index.store import IndexUnavailable
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    searcher = Searcher(load_settings(args.data_dir, args.model))
+    try:
+        return args.run(args, searcher)
+    except (QueryError, IndexUnavailable, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
+    parser.add_argument("--data-dir", help="index location (default: $REGKB_DATA_DIR or ./data)")
+    parser.add_argument("--model", help="embedding model the index was built with (default: $REGKB_MODEL)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    search = commands.add_parser("search", help="ranked, cited passages for a question")
+    search.add_argument("query")
+    _common(search)
+    search.add_argument("--doc", action="append", default=[], help="only this document id (repeatable)")
+    search.add_argument("--kind", action="append", default=[], choices=["article", "recital", "annex", "section"])
+    search.add_argument("--passages", action="store_true", help="every matching passage, not one per provision")
+    search.set_defaults(run=_search)
+
+    score = commands.add_parser("eval", help="Recall@1/5/10, MRR@10, nDCG@10 on a JSONL question set")
+    score.add_argument("questions", type=Path)
+    _common(score)
+    score.set_defaults(run=_eval)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    parser.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _search(args: argparse.Namespace, searcher: Searcher) -> int:
+    results = ask(searcher, args.query, args.k, Filters(tuple(args.doc), tuple(args.kind)), args.mode,
+                  grouped=not args.passages)
+    if args.json:
+        print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2))
+    else:
+        for rank, result in enumerate(results, start=1):
+            print(_format(rank, result))
+    return 0
+
+
+def _format(rank: int, result: Result) -> str:
+    hit, c = result.hit, result.hit.chunk
+    where = f"p. {c.page}  " if c.page else ""
+    lines = [f"{rank:>2}. {hit.citation}  ·  {hit.document.get('title', c.doc_id)}",
+             f"    {' > '.join(c.path)}" if c.path else ""]
+    if c.lead:
+        lines.append(textwrap.indent(textwrap.fill(c.lead, 96), "    "))
+    lines.append(textwrap.indent(textwrap.fill(c.text, 96), "    "))
+    more = f"  (+{len(result.more)} more passages)" if result.more else ""
+    lines.append(f"    {where}{c.url}  score {hit.score:.4f}{more}\n")
+    return "\n".join(line for line in lines if line)
+
+
+def _eval(args: argparse.Namespace, searcher: Searcher) -> int:
+    questions = load_questions(args.questions)
+    outcomes = evaluate(questions, lambda q: [r.hit for r in ask(searcher, q, args.k, mode=args.mode)], args.k)
+    metrics = summary(outcomes)
+    if args.json:
+        per_question = [{"id": o.question.id, "rank": o.rank, "ndcg": round(o.ndcg, 4), "top": list(o.units[:5])}
+                        for o in outcomes]
+        print(json.dumps({**metrics, "mode": args.mode, "k": args.k, "per_question": per_question}, indent=2))
+    else:
+        print(f"{len(outcomes)} questions, mode {args.mode}, k={args.k}")
+        for name in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"):
+            print(f"  {name:<10} {metrics[name]:.3f}")
+        print(f"  median     {metrics['median_ms']:.1f} ms/query")
+        for o in outcomes:
+            if o.rank is None or o.rank > 5:
+                print(f"  miss {o.question.id}: {o.question.question!r} gold {list(o.question.gold)} "
+                      f"got {list(o.units[:3])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

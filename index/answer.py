@@ -1,0 +1,37 @@
+"""Answer assembly: hits grouped into one result per provision, as a reader wants them.
+
+Five paragraphs of Article 5 are one answer, shown by its best paragraph with
+the others folded beneath; this is the layer the CLI, the app and the API share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from index.model import Hit
+from index.search import MAX_K, Filters, Mode, Searcher
+
+
+@dataclass(frozen=True)
+class Result:
+    hit: Hit  # the unit's best passage
+    more: tuple[Hit, ...] = ()  # its other matching passages, in rank order
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.hit.to_json(), "more": [h.to_json() for h in self.more]}
+
+
+def group_by_unit(hits: list[Hit], k: int) -> list[Result]:
+    groups: dict[tuple[str, str], list[Hit]] = {}
+    for hit in hits:
+        groups.setdefault((hit.chunk.doc_id, hit.chunk.unit), []).append(hit)
+    return [Result(group[0], tuple(group[1:])) for group in list(groups.values())[:k]]
+
+
+def ask(searcher: Searcher, question: str, k: int = 10, filters: Filters = Filters(),
+        mode: Mode = "hybrid", grouped: bool = True) -> list[Result]:
+    if not grouped:
+        return [Result(hit) for hit in searcher.search(question, k, filters, mode)]
+    hits = searcher.search(question, min(MAX_K, max(k * 5, 30)), filters, mode)
+    return group_by_unit(hits, k)

@@ -1,0 +1,203 @@
+"""Builds on disk: written whole into a fresh folder, switched to with one atomic rename.
+
+Layout under the data directory::
+
+    builds/<build-id>/manifest.json   model, documents, sha256 of every file below
+                      chunks.jsonl    one Chunk per line, row i = vector i
+                      dense.faiss     inner-product index over normalised vectors
+                      lexical/        BM25 arrays
+    current -> builds/<build-id>      the live build (a symlink, replaced atomically)
+
+A crash or Ctrl-C while writing leaves a ``.tmp`` folder that nobody reads; the
+previous build stays live. A reader checks every file against the manifest's
+hashes, so a truncated or altered file is an error, never a wrong answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from index.config import Settings
+from index.lexical import LexicalIndex
+from index.model import Chunk
+
+FORMAT = 1
+EXACT_LIMIT = 200_000  # below this many vectors exact search is fast enough and perfect
+KEEP_BUILDS = 2
+
+
+class IndexUnavailable(Exception):
+    """No usable index: the message says why and what to run."""
+
+
+@dataclass(frozen=True)
+class BuildManifest:
+    build_id: str
+    created: str
+    model_id: str
+    dim: int
+    dense_index: str
+    documents: list[dict[str, Any]]
+    files: dict[str, str]
+    format: int = FORMAT
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(d["chunks"] for d in self.documents)
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    path: Path
+    manifest: BuildManifest
+    chunks: list[Chunk]
+    dense: faiss.Index
+    lexical: LexicalIndex
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        return next((d for d in self.manifest.documents if d["doc_id"] == doc_id), {})
+
+
+def dense_index_for(vectors: np.ndarray) -> faiss.Index:
+    """Exact search up to EXACT_LIMIT vectors, HNSW (graph, ~0.95+ recall) beyond."""
+    dim = vectors.shape[1]
+    if len(vectors) <= EXACT_LIMIT:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 96
+    index.add(vectors)
+    return index
+
+
+def write_build(settings: Settings, chunks: list[Chunk], vectors: np.ndarray,
+                documents: list[dict[str, Any]], model_id: str) -> BuildManifest:
+    """Write a complete build and make it the live one."""
+    if len(chunks) != len(vectors):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+    build_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    settings.builds.mkdir(parents=True, exist_ok=True)
+    staging = settings.builds / f".{build_id}.tmp"
+    staging.mkdir()
+    try:
+        manifest = _write_files(staging, build_id, chunks, vectors, documents, model_id)
+        _fsync_tree(staging)
+        final = settings.builds / build_id
+        os.replace(staging, final)
+        _switch_current(settings, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _prune(settings)
+    return manifest
+
+
+def _write_files(folder: Path, build_id: str, chunks: list[Chunk], vectors: np.ndarray,
+                 documents: list[dict[str, Any]], model_id: str) -> BuildManifest:
+    with (folder / "chunks.jsonl").open("w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(json.dumps(chunk.to_record(), ensure_ascii=False) + "\n")
+    dense = dense_index_for(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(dense, str(folder / "dense.faiss"))
+    LexicalIndex.build([c.passage for c in chunks]).save(folder / "lexical")
+    files = {str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    manifest = BuildManifest(
+        build_id=build_id, created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), model_id=model_id,
+        dim=int(vectors.shape[1]), dense_index=type(dense).__name__, documents=documents, files=files,
+    )
+    (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False))
+    return manifest
+
+
+def _switch_current(settings: Settings, build: Path) -> None:
+    link = settings.current.with_name(f".current-{uuid.uuid4().hex[:6]}")
+    os.symlink(os.path.relpath(build, settings.data_dir), link)
+    os.replace(link, settings.current)
+    _fsync_dir(settings.data_dir)
+
+
+def _prune(settings: Settings) -> None:
+    """Keep the live build and the one before it; drop older builds and crashed leftovers."""
+    live = current_build_path(settings)
+    builds = sorted(p for p in settings.builds.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in builds[:-KEEP_BUILDS]:
+        if old != live:
+            shutil.rmtree(old, ignore_errors=True)
+    for leftover in settings.builds.glob(".*.tmp"):
+        if time.time() - leftover.stat().st_mtime > 3600:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def current_build_path(settings: Settings) -> Path | None:
+    try:
+        return settings.current.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        return None
+
+
+def read_manifest(build: Path) -> BuildManifest:
+    try:
+        return BuildManifest(**json.loads((build / "manifest.json").read_text()))
+    except (OSError, ValueError, TypeError) as error:
+        raise IndexUnavailable(f"{build}/manifest.json is unreadable ({error}); re-run `python -m ingest`") from error
+
+
+def load(settings: Settings, build: Path | None = None, verify: bool = True) -> LoadedIndex:
+    build = build or current_build_path(settings)
+    if build is None:
+        raise IndexUnavailable(f"no index in {settings.data_dir}; build one with `python -m ingest --mirror DIR`")
+    manifest = read_manifest(build)
+    if manifest.format != FORMAT:
+        raise IndexUnavailable(f"{build} has index format {manifest.format}, this RegKB reads {FORMAT}; re-run ingest")
+    if verify:
+        verify_files(build, manifest)
+    chunks = [Chunk.from_record(json.loads(line)) for line in (build / "chunks.jsonl").open(encoding="utf-8")]
+    dense = faiss.read_index(str(build / "dense.faiss"))
+    if dense.ntotal != len(chunks) or dense.d != manifest.dim:
+        raise IndexUnavailable(f"{build}: {dense.ntotal} vectors for {len(chunks)} chunks; re-run ingest")
+    return LoadedIndex(build, manifest, chunks, dense, LexicalIndex.load(build / "lexical"))
+
+
+def verify_files(build: Path, manifest: BuildManifest) -> None:
+    for name, expected in manifest.files.items():
+        path = build / name
+        if not path.is_file():
+            raise IndexUnavailable(f"{path} is missing; the index is incomplete, re-run `python -m ingest`")
+        if _sha256(path) != expected:
+            raise IndexUnavailable(f"{path} is corrupted (sha256 differs from manifest); re-run `python -m ingest`")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

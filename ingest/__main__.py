@@ -1,0 +1,99 @@
+"""python -m ingest: build or update the index from the manifest's sources and your own files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from index.config import settings as load_settings
+from ingest.pipeline import IngestError, Ingestor, IngestResult
+from ingest.sources import FORMATS, Resolver, SourceError, load_manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings(args.data_dir, args.model)
+    manifest = load_manifest()
+    by_id = {s.id: s for s in manifest}
+    unknown = [s for s in args.source if s not in by_id]
+    if unknown:
+        return _fail(f"unknown source {', '.join(unknown)}; known: {', '.join(by_id)}")
+    if args.mirror and not args.mirror.is_dir():
+        return _fail(f"--mirror {args.mirror}: not a folder")
+    try:
+        user_files = _expand(args.paths)
+    except SourceError as error:
+        return _fail(str(error))
+    if args.source:
+        sources, required = [by_id[s] for s in args.source], set(args.source)
+    elif user_files or args.remove:
+        sources, required = [], set()
+    else:
+        sources, required = manifest, set()
+    resolver = Resolver(args.mirror.resolve() if args.mirror else None, settings.cache / "sources", offline=args.offline)
+    started = time.perf_counter()
+    try:
+        result = Ingestor(settings, resolver, progress=not args.quiet).run(
+            sources, user_files, required, set(args.remove))
+    except (IngestError, SourceError) as error:
+        return _fail(str(error))
+    except KeyboardInterrupt:
+        print("\ninterrupted: the previous index is still live; finished documents are cached", file=sys.stderr)
+        return 130
+    _print_summary(result, time.perf_counter() - started, settings.data_dir)
+    for error in result.errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if result.errors else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__)
+    parser.add_argument("paths", nargs="*", type=Path, help="your own PDF, HTML, TXT or MD files or folders to add")
+    parser.add_argument("--mirror", type=Path, help="folder holding local copies of the official files")
+    parser.add_argument("--source", action="append", default=[], metavar="ID", help="only this manifest source")
+    parser.add_argument("--remove", action="append", default=[], metavar="DOC_ID", help="drop a document")
+    parser.add_argument("--offline", action="store_true", help="never try to download")
+    parser.add_argument("--data-dir", help="index location (default: $REGKB_DATA_DIR or ./data)")
+    parser.add_argument("--model", help="sentence-transformers model name or path (default: $REGKB_MODEL)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in FORMATS and p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise SourceError(f"{path}: no such file or folder")
+    return files
+
+
+def _print_summary(result: IngestResult, seconds: float, data_dir: Path) -> None:
+    rows = [(r.doc_id, r.status, str(r.units), str(r.chunks), f"{r.seconds:.1f}") for r in result.reports]
+    header = ("document", "status", "units", "chunks", "seconds")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    print()
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+    for report in result.reports:
+        if report.message:
+            print(f"  {report.doc_id}: {report.message}")
+    if result.build and result.changed:
+        print(f"\nindex {result.build.build_id}: {result.build.chunk_count} chunks, model {result.build.model_id}, "
+              f"{seconds:.1f} s -> {data_dir}")
+    elif result.build:
+        print(f"\nindex up to date ({result.build.chunk_count} chunks); nothing written ({seconds:.1f} s)")
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

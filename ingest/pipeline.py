@@ -1,0 +1,287 @@
+"""Sources to a live index: resolve, parse, chunk, embed (cached per document), build, switch.
+
+Work is cached per document under a key of (file sha256, pipeline version,
+model), so re-running with nothing changed loads no model and writes nothing,
+and a run killed half-way resumes from the documents it finished. Explicit
+inputs are all parsed before anything is written: a bad file fails the run
+and the live index stays as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index import store
+from index.config import Settings
+from index.embedder import Embedder
+from index.model import Chunk
+from ingest import eurlex, pdf, text
+from ingest.chunking import chunk_units
+from ingest.model import ParsedDocument, Unit
+from ingest.sources import Resolved, Resolver, Source, SourceError, SourceFile, user_source, write_atomically
+from ingest.structure import build_units
+
+PIPELINE_VERSION = "1"  # bump when parsing or chunking changes what a document yields
+
+
+class IngestError(Exception):
+    """An input that cannot be ingested; the message names it."""
+
+
+@dataclass
+class DocumentReport:
+    doc_id: str
+    title: str
+    status: str  # built, cached, kept, skipped, failed
+    units: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class IngestResult:
+    reports: list[DocumentReport]
+    build: store.BuildManifest | None
+    changed: bool
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Prepared:
+    source: Source
+    resolved: Resolved
+    key: str
+    chunks: list[Chunk] | None = None
+    vectors: np.ndarray | None = None
+    units: int = 0
+    seconds: float = 0.0
+
+
+def parse(resolved: Resolved) -> ParsedDocument:
+    """The units of one file, whatever its format; `IngestError` names the file on failure."""
+    name, data = resolved.file.name, resolved.data
+    try:
+        if resolved.file.format == "html":
+            blocks, pages = eurlex.read_blocks(data), None
+        elif resolved.file.format == "pdf":
+            blocks, pages = pdf.read_blocks(data)
+        else:
+            blocks, pages = text.read_blocks(_decode(data, name))
+    except (eurlex.NotEurLex, pdf.UnreadablePdf, text.EmptyText) as error:
+        raise IngestError(f"{name}: {error}") from error
+    units = build_units(blocks, resolved.source.language)
+    if not units:
+        raise IngestError(f"{name}: no text found to index")
+    return ParsedDocument(units, pages)
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError as error:
+            raise IngestError(f"{name}: not UTF-8 or Windows-1252 text") from error
+
+
+def citation_link(source: Source, file: SourceFile) -> Any:
+    """Deep links: the EUR-Lex element anchor for the official HTML, else the page of the PDF."""
+
+    def link(unit: Unit) -> str:
+        if file.format == "html" and source.landing and unit.anchor and not unit.anchor.startswith("page="):
+            return f"{source.landing}#{unit.anchor}"
+        base = file.link or file.url or source.landing
+        return f"{base}#page={unit.page}" if base and unit.page else base
+
+    return link
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, resolver: Resolver, embedder: Embedder | None = None,
+                 progress: bool = True) -> None:
+        self.settings = settings
+        self.resolver = resolver
+        self.embedder = embedder or Embedder(settings.model)
+        self.progress = progress
+        self.docs_cache = settings.cache / "docs"
+
+    def run(self, sources: list[Source], user_files: list[Path] = (), required: set[str] = frozenset(),
+            remove: set[str] = frozenset()) -> IngestResult:
+        with _exclusive(self.settings.data_dir / ".ingest.lock"):
+            return self._run(sources, list(user_files), set(required), set(remove))
+
+    def _run(self, sources: list[Source], user_files: list[Path], required: set[str],
+             remove: set[str]) -> IngestResult:
+        reports: list[DocumentReport] = []
+        errors: list[str] = []
+        prepared: list[_Prepared] = []
+        for source in sources:
+            try:
+                prepared.append(self._prepare(self.resolver.resolve(source)))
+            except SourceError as error:
+                if source.id in required:
+                    errors.append(f"{source.id}: {error}")
+                reports.append(DocumentReport(source.id, source.title, "skipped", message=str(error)))
+        for path in user_files:
+            try:
+                prepared.append(self._prepare(self._store_user_file(path)))
+            except (SourceError, OSError) as error:
+                errors.append(f"{path}: {error}" if isinstance(error, OSError) else str(error))
+        for item in prepared:
+            self._load_cached(item)
+        for item in [p for p in prepared if p.chunks is None]:
+            try:
+                self._parse(item)
+            except IngestError as error:
+                errors.append(str(error))
+                reports.append(DocumentReport(item.source.id, item.source.title, "failed", message=str(error)))
+        if errors:
+            return IngestResult(reports, None, changed=False, errors=errors)
+        for item in prepared:
+            if item.vectors is None:
+                self._embed(item)
+        return self._assemble(prepared, reports, remove)
+
+    # -- per document ------------------------------------------------------------------
+    def _prepare(self, resolved: Resolved) -> _Prepared:
+        material = f"{resolved.sha256}:{PIPELINE_VERSION}:{self.settings.model}"
+        return _Prepared(resolved.source, resolved, hashlib.sha256(material.encode()).hexdigest()[:24])
+
+    def _store_user_file(self, path: Path) -> Resolved:
+        data = path.read_bytes()
+        source = user_source(path, data)
+        stored = self.settings.cache / "sources" / source.files[0].name
+        write_atomically(stored, data)
+        file = SourceFile(source.files[0].name, source.files[0].format, link=stored.as_uri())
+        source = Source(**{**source.__dict__, "files": (file,)})
+        return Resolved(source, file, data, hashlib.sha256(data).hexdigest(), "user")
+
+    def _cache_paths(self, key: str) -> tuple[Path, Path]:
+        return self.docs_cache / f"{key}.jsonl", self.docs_cache / f"{key}.npy"
+
+    def _load_cached(self, item: _Prepared) -> None:
+        cached = self._read_cache(item.key)
+        if cached:
+            item.chunks, item.vectors, item.units = cached
+
+    def _read_cache(self, key: str) -> tuple[list[Chunk], np.ndarray, int] | None:
+        chunks_path, vectors_path = self._cache_paths(key)
+        if not (chunks_path.is_file() and vectors_path.is_file()):
+            return None
+        lines = chunks_path.read_text(encoding="utf-8").splitlines()
+        vectors = np.load(vectors_path)
+        if not lines or len(lines) - 1 != len(vectors):
+            return None  # a cache entry from an interrupted write: rebuild it
+        chunks = [Chunk.from_record(json.loads(line)) for line in lines[1:]]
+        return chunks, vectors, json.loads(lines[0])["units"]
+
+    def _parse(self, item: _Prepared) -> None:
+        started = time.perf_counter()
+        parsed = parse(item.resolved)
+        link = citation_link(item.source, item.resolved.file)
+        item.chunks = chunk_units(item.source.id, item.source.short, parsed.units, link)
+        item.units = len(parsed.units)
+        item.seconds = time.perf_counter() - started
+
+    def _embed(self, item: _Prepared) -> None:
+        started = time.perf_counter()
+        texts = [c.passage for c in item.chunks]
+        batches = [texts[i:i + 256] for i in range(0, len(texts), 256)]
+        parts = []
+        with _progress_bar(len(texts), item.source.id, self.progress) as bar:
+            for batch in batches:
+                parts.append(self.embedder.passages(batch))
+                bar.update(len(batch))
+        item.vectors = np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
+        item.seconds += time.perf_counter() - started
+        chunks_path, vectors_path = self._cache_paths(item.key)
+        header = json.dumps({"doc_id": item.source.id, "units": item.units})
+        body = "\n".join(json.dumps(c.to_record(), ensure_ascii=False) for c in item.chunks)
+        write_atomically(vectors_path, _npy_bytes(item.vectors))
+        write_atomically(chunks_path, f"{header}\n{body}\n".encode())
+
+    # -- the build ----------------------------------------------------------------------
+    def _assemble(self, prepared: list[_Prepared], reports: list[DocumentReport], remove: set[str]) -> IngestResult:
+        previous = self._previous_documents()
+        entries: dict[str, tuple[dict[str, Any], list[Chunk], np.ndarray]] = {}
+        fresh_ids = {item.source.id for item in prepared}
+        for doc in previous:
+            if doc["doc_id"] in fresh_ids:
+                continue
+            cached = None if doc["doc_id"] in remove else self._read_cache(doc["cache_key"])
+            if cached and doc.get("model_id") == self.settings.model:
+                entries[doc["doc_id"]] = (doc, cached[0], cached[1])
+            elif doc["doc_id"] not in remove:
+                reports.append(DocumentReport(doc["doc_id"], doc["title"], "dropped",
+                                              message="built with another model or cache gone; ingest it again"))
+        for item in prepared:
+            fresh = item.seconds > 0
+            doc = {**item.source.public(), "sha256": item.resolved.sha256, "file": item.resolved.file.name,
+                   "format": item.resolved.file.format, "origin": item.resolved.origin, "cache_key": item.key,
+                   "model_id": self.settings.model, "units": item.units, "chunks": len(item.chunks)}
+            entries[item.source.id] = (doc, item.chunks, item.vectors)
+            reports.append(DocumentReport(item.source.id, item.source.title, "built" if fresh else "cached",
+                                          item.units, len(item.chunks), item.seconds))
+        listed = {r.doc_id for r in reports}
+        for doc_id, (doc, chunks, _) in entries.items():
+            if doc_id not in listed:
+                reports.append(DocumentReport(doc_id, doc["title"], "kept", doc["units"], len(chunks)))
+        if not entries:
+            return IngestResult(reports, None, changed=False, errors=["nothing to index: no source was available"])
+        before = {d["doc_id"]: d["cache_key"] for d in previous}
+        after = {doc_id: doc["cache_key"] for doc_id, (doc, _, _) in entries.items()}
+        if before == after and store.current_build_path(self.settings):
+            return IngestResult(reports, store.read_manifest(store.current_build_path(self.settings)), changed=False)
+        chunks = [c for _, cs, _ in entries.values() for c in cs]
+        vectors = np.concatenate([v for _, _, v in entries.values()])
+        manifest = store.write_build(self.settings, chunks, vectors, [d for d, _, _ in entries.values()],
+                                     self.settings.model)
+        return IngestResult(reports, manifest, changed=True)
+
+    def _previous_documents(self) -> list[dict[str, Any]]:
+        build = store.current_build_path(self.settings)
+        if build is None:
+            return []
+        try:
+            return store.read_manifest(build).documents
+        except store.IndexUnavailable:
+            return []
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise IngestError(f"another ingest is running on {lock_path.parent} (lock {lock_path})") from error
+        yield
+
+
+@contextmanager
+def _progress_bar(total: int, name: str, enabled: bool) -> Iterator[Any]:
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=f"{name:<22}", unit="chunk", disable=not enabled, leave=True) as bar:
+        yield bar
