@@ -51,6 +51,15 @@ def validate_query(text: str, k: int) -> str:
     return cleaned
 
 
+def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
+    """Sum of 1/(k + rank) over the rankings a row appears in (Cormack et al., 2009)."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking, start=1):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
 class Searcher:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, candidates: int = 100) -> None:
         self.settings = settings
@@ -120,10 +129,7 @@ class Searcher:
         return [int(r) for r in top if scores[r] > 0]
 
     def _fuse(self, index: store.LoadedIndex, dense: list[int], lexical: list[int], k: int) -> list[Hit]:
-        fused: dict[int, float] = {}
-        for ranking in (dense, lexical):
-            for rank, row in enumerate(ranking):
-                fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+        fused = reciprocal_rank_fusion([dense, lexical])
         dense_rank = {row: r + 1 for r, row in enumerate(dense)}
         lexical_rank = {row: r + 1 for r, row in enumerate(lexical)}
         best = sorted(fused, key=lambda row: (-fused[row], row))[:k]
