@@ -10,7 +10,8 @@ Layout under the data directory::
 
 A crash or Ctrl-C while writing leaves a ``.tmp`` folder that nobody reads; the
 previous build stays live. A reader checks every file against the manifest's
-hashes, so a truncated or altered file is an error, never a wrong answer.
+hashes, and the manifest against its own ``checksum``, so a truncated or
+altered file is an error, never a wrong answer.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class BuildManifest:
     documents: list[dict[str, Any]]
     files: dict[str, str]
     format: int = FORMAT
+    checksum: str = ""  # sha256 of the other fields; empty in builds written before it existed
 
     @property
     def chunk_count(self) -> int:
@@ -113,12 +115,20 @@ def _write_files(folder: Path, build_id: str, chunks: list[Chunk], vectors: np.n
     faiss.write_index(dense, str(folder / "dense.faiss"))
     LexicalIndex.build([c.passage for c in chunks]).save(folder / "lexical")
     files = {str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-    manifest = BuildManifest(
+    fields = dict(
         build_id=build_id, created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), model_id=model_id,
-        dim=int(vectors.shape[1]), dense_index=type(dense).__name__, documents=documents, files=files,
+        dim=int(vectors.shape[1]), dense_index=type(dense).__name__, documents=documents, files=files, format=FORMAT,
     )
+    manifest = BuildManifest(**fields, checksum=_manifest_checksum(fields))
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False))
     return manifest
+
+
+def _manifest_checksum(fields: dict[str, Any]) -> str:
+    """The manifest holds the other files' hashes, so it needs one of its own: a flipped byte in a
+    title, a date or a hash would otherwise go unnoticed."""
+    canonical = json.dumps({k: v for k, v in fields.items() if k != "checksum"}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _switch_current(settings: Settings, build: Path) -> None:
@@ -149,9 +159,14 @@ def current_build_path(settings: Settings) -> Path | None:
 
 def read_manifest(build: Path) -> BuildManifest:
     try:
-        return BuildManifest(**json.loads((build / "manifest.json").read_text()))
+        fields = json.loads((build / "manifest.json").read_text())
+        manifest = BuildManifest(**fields)
     except (OSError, ValueError, TypeError) as error:
         raise IndexUnavailable(f"{build}/manifest.json is unreadable ({error}); re-run `python -m ingest`") from error
+    if manifest.checksum and manifest.checksum != _manifest_checksum(fields):
+        raise IndexUnavailable(f"{build}/manifest.json is corrupted (its checksum does not match); "
+                               "re-run `python -m ingest`")
+    return manifest
 
 
 def load(settings: Settings, build: Path | None = None, verify: bool = True) -> LoadedIndex:

@@ -21,6 +21,7 @@ MAX_CHARS = 700
 TINY_CHARS = 160
 _SENTENCE_END = re.compile(r"(?<=[.;:])\s+(?=[A-Z(‘“«—])")
 _LAST_LEVEL = re.compile(r"\([a-z0-9]+\)$")
+_LETTERED = re.compile(r"\([a-z]+\)$")
 
 Linker = Callable[[Unit], str]
 
@@ -54,7 +55,7 @@ def _fold_tiny_lists(units: list[Unit]) -> list[Unit]:
     folded: list[Unit] = []
     for parent, group in groupby(units, key=lambda u: _parent(u.label) if u.lead else u.label):
         members = list(group)
-        if len(members) > 1 and parent != members[0].label and all(len(u.text) < TINY_CHARS for u in members):
+        if len(members) > 1 and parent != members[0].label and all(_foldable(u) for u in members):
             first = members[0]
             text = " ".join(u.text for u in members)
             folded.append(Unit(parent, first.unit, first.kind, f"{first.lead} {text}".strip(), first.heading,
@@ -62,6 +63,11 @@ def _fold_tiny_lists(units: list[Unit]) -> list[Unit]:
         else:
             folded.extend(members)
     return folded
+
+
+def _foldable(unit: Unit) -> bool:
+    """Short lettered points fold; numbered ones are definitions, each cited on its own ("Article 3(4)")."""
+    return len(unit.text) < TINY_CHARS and bool(_LETTERED.search(unit.label))
 
 
 def _pieces(text: str) -> list[str]:

@@ -46,6 +46,8 @@ def _split_pages(lines: list[str]) -> list[list[str]]:
         if found and len(line.strip()) < 160 and int(found.group(1)) == expected:
             expected += 1
             pages.append([])
+    if not any(line.strip() for line in pages[-1]):
+        pages.pop()  # nothing after the last footer
     return pages if expected > 2 else [lines]
 
 

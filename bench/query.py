@@ -1,0 +1,109 @@
+"""Query latency against the floor set by the embedding model.
+
+Every query must be encoded once, so (a) bare encoding is a floor no search can
+beat; dense, hybrid and reranked search are reported as multiples of it, which
+keeps the figures comparable across noisy, shared machines. Every query runs
+through every stage back to back, in rotating order, so a noisy neighbour slows
+all stages alike instead of one.
+
+    python -m bench.query [--data-dir DIR] [--warmup 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.common import Summary, print_table, summarise, verdict
+from bench.questions import query_set
+from index.answer import ask
+from index.config import settings as load_settings
+from index.search import Searcher
+
+HYBRID_GOAL = 1.5  # hybrid median at most this multiple of the encoding floor
+RERANK_GOAL_MS = 250.0
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    run: Callable[[str], object]
+
+
+def stages(searcher: Searcher) -> tuple[list[Stage], str]:
+    """The stages to time, and a note when the rerank stage cannot run yet."""
+    found = [
+        Stage("(a) encode query: floor", searcher.embedder.query),
+        Stage("(b) dense", lambda q: ask(searcher, q, mode="dense")),
+        Stage("(c) hybrid", lambda q: ask(searcher, q)),
+    ]
+    if "rerank" not in inspect.signature(ask).parameters:
+        return found, "(d) hybrid + rerank: skipped, ask() has no `rerank` parameter yet"
+    return [*found, Stage("(d) hybrid + rerank", lambda q: ask(searcher, q, rerank=True))], ""
+
+
+def warm_up(stage_list: list[Stage], queries: list[str]) -> tuple[list[Stage], str]:
+    """Load the model, page the index in; a stage that fails here (no reranker model installed) is dropped."""
+    kept, notes = [], []
+    for stage in stage_list:
+        try:
+            for query in queries:
+                stage.run(query)
+        except Exception as error:  # noqa: BLE001 - any failure of an optional stage is reported, not fatal
+            notes.append(f"{stage.name}: skipped, it failed on warm-up ({type(error).__name__}: {error})")
+            continue
+        kept.append(stage)
+    return kept, "\n".join(notes)
+
+
+def time_rounds(stage_list: list[Stage], queries: list[str]) -> dict[str, list[float]]:
+    """Milliseconds per stage; query i starts at stage i mod n so no stage always runs first."""
+    times: dict[str, list[float]] = {s.name: [] for s in stage_list}
+    for number, query in enumerate(queries):
+        shift = number % len(stage_list)
+        for stage in stage_list[shift:] + stage_list[:shift]:
+            started = time.perf_counter()
+            stage.run(query)
+            times[stage.name].append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def report(times: dict[str, list[float]], notes: list[str], index_chunks: int) -> None:
+    summaries = {name: summarise(values) for name, values in times.items()}
+    floor = next(iter(summaries.values()))
+    rows = [(name, s.median, s.p95, f"{s.median / floor.median:.2f}x", f"{s.p95 / floor.p95:.2f}x")
+            for name, s in summaries.items()]
+    print_table(f"Query latency, {floor.count} queries, index of {index_chunks:,} chunks (ms)",
+                ("stage", "median", "p95", "median/floor", "p95/floor"), rows)
+    for note in filter(None, notes):
+        print(note)
+    _print_goals(summaries, floor)
+
+
+def _print_goals(summaries: dict[str, Summary], floor: Summary) -> None:
+    hybrid = summaries["(c) hybrid"].median / floor.median
+    print(f"goal: hybrid median <= {HYBRID_GOAL}x floor: {hybrid:.2f}x, {verdict(hybrid <= HYBRID_GOAL)}")
+    rerank = summaries.get("(d) hybrid + rerank")
+    if rerank:
+        print(f"goal: rerank median <= {RERANK_GOAL_MS:.0f} ms: {rerank.median:.1f} ms, "
+              f"{verdict(rerank.median <= RERANK_GOAL_MS)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.query", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="index location (default: $REGKB_DATA_DIR or ./data)")
+    parser.add_argument("--warmup", type=int, default=10, help="queries run untimed through every stage first")
+    args = parser.parse_args(argv)
+    searcher = Searcher(load_settings(args.data_dir))
+    queries = query_set()
+    stage_list, missing = stages(searcher)
+    stage_list, failed = warm_up(stage_list, queries[:args.warmup])
+    report(time_rounds(stage_list, queries), [missing, failed], searcher.index.manifest.chunk_count)
+
+
+if __name__ == "__main__":
+    main()

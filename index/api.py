@@ -1,0 +1,327 @@
+"""HTTP JSON API over the same core as the CLI and the app: search, provisions, documents, health.
+
+    python -m index.api --host 127.0.0.1 --port 8000
+
+FastAPI rather than bare Starlette: the OpenAPI schema, the parameter checks
+(k <= 50, q <= 1,000 characters) and their documentation all come from the
+endpoint signatures, where Starlette would need them written twice, by hand.
+FastAPI *is* Starlette underneath, so CORS and the request limits below are
+plain Starlette/ASGI middleware and cost nothing extra. One uvicorn worker
+holds one index and one model in memory; searches run on a few threads (see
+`ApiConfig.search_threads`), query encoding one at a time (`SerialEmbedder`).
+
+Every error is JSON, ``{"error": {"code": ..., "message": ...}}``: 400 for bad
+parameters, 401 for a missing or wrong token, 404 for an unknown provision,
+413/414 for oversized requests, 503 (naming the command to run) when there is
+no usable index. Bad input never yields a 500.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import logging
+import os
+import re
+import sys
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
+from http import HTTPStatus
+from typing import Annotated, Any, Literal
+
+import anyio
+import numpy as np
+import uvicorn
+from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from index import browse
+from index.answer import ask
+from index.config import Settings
+from index.config import settings as load_settings
+from index.embedder import Embedder
+from index.search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
+from index.store import IndexUnavailable, LoadedIndex
+
+MAX_API_K = 50
+MAX_URL_BYTES = 16_384  # a 1,000-character query is at most 12,000 bytes percent-encoded
+MAX_BODY_BYTES = 0  # every endpoint is a GET: a request body is never needed
+PRIVATE_DOCUMENT_FIELDS = frozenset({"cache_key"})  # ingest's bookkeeping, not the document's
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token
+log = logging.getLogger("uvicorn.error")
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """Access settings, read from the environment so that no secret is ever a command-line argument."""
+
+    token: str = ""  # REGKB_API_TOKEN: when set, every data endpoint needs "Authorization: Bearer <token>"
+    cors_origins: tuple[str, ...] = ()  # REGKB_CORS_ORIGINS: comma-separated origins browsers may call from
+    search_threads: int = 2  # REGKB_API_SEARCH_THREADS: searches in flight; the rest wait their turn
+
+    def __post_init__(self) -> None:
+        if self.token and not _TOKEN_CHARS.fullmatch(self.token):
+            raise ValueError("REGKB_API_TOKEN must be letters, digits and -._~+/ (RFC 6750); "
+                             "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        if self.search_threads < 1:
+            raise ValueError(f"REGKB_API_SEARCH_THREADS must be at least 1, got {self.search_threads}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> ApiConfig:
+        origins = tuple(o.strip() for o in environ.get("REGKB_CORS_ORIGINS", "").split(",") if o.strip())
+        threads = environ.get("REGKB_API_SEARCH_THREADS", "2")
+        if not threads.isdigit():
+            raise ValueError(f"REGKB_API_SEARCH_THREADS must be a whole number, got {threads!r}")
+        return cls(environ.get("REGKB_API_TOKEN", ""), origins, int(threads))
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    error: Problem
+
+
+@dataclass(frozen=True)
+class Health:
+    status: Literal["ok"]
+    model_id: str
+    build_id: str
+    built: str
+    chunks: int
+    documents: int
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    query: str
+    k: int
+    results: list[dict[str, Any]]  # Result.to_json(): the same records as `python -m index search --json`
+
+
+@dataclass(frozen=True)
+class UnitResponse:
+    doc_id: str
+    label: str
+    document: dict[str, Any]
+    chunks: list[dict[str, Any]]  # Chunk.to_record(), in document order
+
+
+@dataclass(frozen=True)
+class DocumentsResponse:
+    build_id: str
+    built: str
+    documents: list[dict[str, Any]]
+
+
+class SerialEmbedder:
+    """Encodes one query at a time.
+
+    A Hugging Face fast tokenizer is one Rust object; two threads encoding at
+    once can fail with "RuntimeError: Already borrowed", and on a small CPU
+    the model's own threads already use every core, so nothing is lost.
+    """
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.model_id = embedder.model_id
+        self._embedder = embedder
+        self._lock = threading.Lock()
+
+    def query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return self._embedder.query(text)
+
+
+def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(asdict(ErrorBody(Problem(code, message))), status_code=status, headers=headers)
+
+
+class RequestLimits:
+    """Refuses oversized requests before routing: 414 for a long URL, 413 for any request body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = self._problem(scope) if scope["type"] == "http" else None
+        if problem:
+            await error_response(*problem)(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    @staticmethod
+    def _problem(scope: Scope) -> tuple[int, str, str] | None:
+        url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
+        if url_bytes > MAX_URL_BYTES:
+            return 414, "uri_too_long", f"the URL is {url_bytes:,} bytes; the limit is {MAX_URL_BYTES:,}"
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"0")
+        if b"transfer-encoding" in headers or not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            return 413, "body_too_large", "this API takes no request body: pass parameters in the query string"
+        return None
+
+
+def _bearer_check(token: str) -> Callable[[HTTPAuthorizationCredentials | None], None]:
+    """A dependency that accepts the request only with the configured token (constant-time comparison)."""
+    expected = token.encode("ascii")
+
+    def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                             Depends(HTTPBearer(auto_error=False))]) -> None:
+        # Starlette decodes headers as Latin-1, so encoding back gives the bytes that were sent.
+        presented = credentials.credentials.encode("latin-1") if credentials else b""
+        if not hmac.compare_digest(presented, expected):
+            raise HTTPException(401, "a valid bearer token is required (Authorization: Bearer <token>)",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    return require_token
+
+
+def public_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key not in PRIVATE_DOCUMENT_FIELDS}
+
+
+def create_app(settings: Settings | None = None, config: ApiConfig | None = None,
+               embedder: Embedder | None = None) -> FastAPI:
+    """The API over one data directory; tests pass their own settings, config and (already loaded) embedder."""
+    settings = settings or load_settings()
+    config = config or ApiConfig.from_env()
+    searcher = Searcher(settings, SerialEmbedder(embedder or Embedder(settings.model)))  # type: ignore[arg-type]
+    search_slots = anyio.CapacityLimiter(config.search_threads)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(_warm_up, searcher)
+        yield
+
+    app = FastAPI(title="RegKB", summary="Cited search over EU AI regulation (AI Act, GDPR, ...)", lifespan=lifespan)
+    protected = [Depends(_bearer_check(config.token))] if config.token else []
+    _install_error_handlers(app)
+    app.add_middleware(RequestLimits)
+    if config.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET"],
+                           allow_headers=["Authorization"], max_age=600)
+    errors: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 503)}
+
+    @app.get("/search", response_model=SearchResponse, responses=errors, dependencies=protected)
+    async def search(
+        q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="question or keywords")],
+        k: Annotated[int, Query(ge=1, le=MAX_API_K, description="results, one per provision")] = 10,
+        doc: Annotated[list[str], Query(description="only these document ids (repeatable)")] = [],  # noqa: B006
+        kind: Annotated[list[Literal["article", "recital", "annex", "section"]], Query()] = [],  # noqa: B006
+        mode: Literal["hybrid", "dense", "lexical"] = "hybrid",
+    ) -> SearchResponse:
+        """Ranked, cited provisions for a question: each its best passage, with its other matches in `more`."""
+        results = await anyio.to_thread.run_sync(
+            lambda: ask(searcher, q, k, Filters(tuple(doc), tuple(kind)), mode), limiter=search_slots)
+        return SearchResponse(q, k, [r.to_json() for r in results])
+
+    @app.get("/units/{doc_id}/{label:path}", response_model=UnitResponse, responses={**errors, 404: errors[400]},
+             dependencies=protected)
+    def unit(doc_id: str, label: Annotated[str, Path(description='e.g. "Article 5(1)(f)" or "Annex III"')]
+             ) -> UnitResponse:
+        """Every passage of one provision, in document order: "Article 5", "Article 5(1)", "Article 5(1)(f)"."""
+        index = searcher.index
+        chunks = browse.unit_chunks(index, doc_id, label)
+        if not chunks:
+            raise HTTPException(404, _missing_unit(index, doc_id, label))
+        return UnitResponse(doc_id, label, public_document(index.document(doc_id)), [c.to_record() for c in chunks])
+
+    @app.get("/documents", response_model=DocumentsResponse, responses=errors, dependencies=protected)
+    def documents() -> DocumentsResponse:
+        """The indexed documents: titles, version dates, sources and attribution, as recorded at ingest."""
+        index = searcher.index
+        return DocumentsResponse(index.manifest.build_id, index.manifest.created,
+                                 [public_document(d) for d in browse.documents(index)])
+
+    @app.get("/healthz", response_model=Health, responses={503: errors[503]})
+    def healthz() -> Health:
+        """200 when the live index loads and matches the model; 503 (with the command to run) otherwise."""
+        manifest = searcher.index.manifest
+        return Health("ok", manifest.model_id, manifest.build_id, manifest.created, manifest.chunk_count,
+                      len(manifest.documents))
+
+    return app
+
+
+def _missing_unit(index: LoadedIndex, doc_id: str, label: str) -> str:
+    if not index.document(doc_id):
+        known = ", ".join(sorted(d["doc_id"] for d in index.manifest.documents))
+        return f"unknown document {doc_id!r}; known: {known}"
+    return f"no provision {label!r} in {doc_id} (labels look like 'Article 5(1)(f)', 'Recital 12', 'Annex III')"
+
+
+def _warm_up(searcher: Searcher) -> None:
+    """Load the index and the model before the first request rather than during it."""
+    searcher.embedder.query("warm-up")
+    try:
+        searcher.index
+    except IndexUnavailable as error:
+        log.warning("serving 503 until an index exists: %s", error)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every failure as the same JSON shape; only a bug in RegKB itself is a 500."""
+
+    def handler(status: int, code: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+        async def handle(_: Request, error: Exception) -> JSONResponse:
+            return error_response(status, code, str(error))
+
+        return handle
+
+    async def bad_parameters(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}"
+                             for e in error.errors())
+        return error_response(400, "bad_parameter", problems)
+
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        code = re.sub(r"\W+", "_", HTTPStatus(error.status_code).phrase.lower())
+        return error_response(error.status_code, code, str(error.detail), error.headers)
+
+    async def bug(_: Request, __: Exception) -> JSONResponse:
+        return error_response(500, "internal_error", "internal error; the server log has the details")
+
+    app.add_exception_handler(QueryError, handler(400, "bad_query"))
+    app.add_exception_handler(IndexUnavailable, handler(503, "index_unavailable"))
+    app.add_exception_handler(RequestValidationError, bad_parameters)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, bug)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = ApiConfig.from_env()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if not config.token and args.host not in {"127.0.0.1", "localhost", "::1"}:
+        log.warning("listening on %s without REGKB_API_TOKEN: anyone who can reach it can query", args.host)
+    app = create_app(load_settings(args.data_dir, args.model), config)
+    uvicorn.run(app, host=args.host, port=args.port, workers=1, limit_concurrency=256, server_header=False,
+                h11_max_incomplete_event_size=MAX_URL_BYTES + 8192, log_level=args.log_level)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m index.api", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    parser.add_argument("--data-dir", help="index location (default: $REGKB_DATA_DIR or ./data)")
+    parser.add_argument("--model", help="embedding model the index was built with (default: $REGKB_MODEL)")
+    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

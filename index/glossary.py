@@ -1,0 +1,93 @@
+"""Defined terms, read from a document's own definitions article, found again wherever they occur.
+
+"Deployer" in Article 26 means exactly what Article 3(4) says it means; a reader
+who sees that definition next to the word needs no second tab. Definitions are
+the numbered points of an article headed "Definitions" (Article 3 of the AI Act,
+Article 4 of the GDPR): "(4) ‘deployer’ means ..." or, in French, "4) «déployeur», ...".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from index.model import Chunk
+
+_DEFINITIONS_HEADING = re.compile(r"^d[ée]finitions?\b", re.IGNORECASE)
+_DEFINITION = re.compile(
+    r"(?:^|(?<=\s))\(?(?P<number>\d+)\)\s*"
+    r"(?:[‘“](?P<term>[^’”]{1,80})[’”]\s+means\b|«\s*(?P<terme>[^»]{1,80}?)\s*»\s*,)"
+)
+
+
+@dataclass(frozen=True)
+class Definition:
+    term: str  # "deployer"
+    label: str  # where it is defined: "Article 3(4)"
+    text: str  # the definition as written: "‘deployer’ means a natural or legal person ..."
+
+
+@dataclass(frozen=True)
+class TermUse:
+    start: int
+    end: int
+    definition: Definition
+
+
+@dataclass(frozen=True)
+class Glossary:
+    definitions: tuple[Definition, ...] = ()
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str] | None:
+        """One alternation, longest term first, so "general-purpose AI model" wins over "AI model"."""
+        if not self.definitions:
+            return None
+        terms = sorted({d.term for d in self.definitions}, key=len, reverse=True)
+        alternatives = "|".join(re.escape(t) for t in terms)
+        return re.compile(rf"(?<![\w-])(?P<term>{alternatives})(?:s|es)?(?![\w-])", re.IGNORECASE)
+
+    @cached_property
+    def _by_term(self) -> dict[str, Definition]:
+        return {d.term.lower(): d for d in self.definitions}
+
+    def uses(self, text: str) -> list[TermUse]:
+        """Every occurrence of a defined term (plural included) in `text`, left to right."""
+        if self._pattern is None:
+            return []
+        return [TermUse(m.start(), m.end(), self._by_term[m.group("term").lower()]) for m in self._pattern.finditer(text)]
+
+    def defined_in(self, label: str) -> bool:
+        """True for the definitions article itself, where explaining terms again is noise."""
+        return any(d.label == label or d.label.startswith(f"{label}(") or d.label.startswith(f"{label},")
+                   for d in self.definitions)
+
+
+def glossary_of(chunks: list[Chunk]) -> Glossary:
+    """The glossary of one document: the points of its definitions article, in order."""
+    definitions: list[Definition] = []
+    for label, text in _passages_by_label(c for c in chunks if _DEFINITIONS_HEADING.match(c.heading)):
+        definitions.extend(definitions_in(label, text))
+    return Glossary(tuple(definitions))
+
+
+def definitions_in(label: str, text: str) -> list[Definition]:
+    """The definitions in one passage; several in one passage are cited as points of it."""
+    found = list(_DEFINITION.finditer(text))
+    definitions = []
+    for match, following in zip(found, [*found[1:], None]):
+        body = text[match.start("number") - (text[match.start() - 1:match.start()] == "(") if match.start() else 0:
+                    following.start() if following else len(text)]
+        wording = re.sub(r"^\(?\d+\)\s*", "", body).strip().rstrip(";").strip()
+        cited = label if len(found) == 1 else f"{label}, point ({match.group('number')})"
+        definitions.append(Definition(match.group("term") or match.group("terme"), cited, wording))
+    return definitions
+
+
+def _passages_by_label(chunks: object) -> list[tuple[str, str]]:
+    """A long definition is split over several chunks with one label: put it back together."""
+    joined: dict[str, list[str]] = {}
+    for chunk in chunks:  # type: ignore[attr-defined]
+        joined.setdefault(chunk.label, []).append(chunk.text)
+    return [(label, " ".join(parts)) for label, parts in joined.items()]

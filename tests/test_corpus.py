@@ -1,0 +1,89 @@
+"""The real corpus (../shared/corpus, never committed): structure checks and retrieval sanity. Slow."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from index.answer import ask
+from index.evaluate import evaluate, load_questions, summary
+from ingest import eurlex, pdf, text
+from ingest.structure import build_units
+
+pytestmark = pytest.mark.slow
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def _tops(units) -> Counter:
+    return Counter(kind for kind, _ in {(u.kind, u.unit) for u in units})
+
+
+@pytest.fixture(scope="module")
+def ai_act_html(corpus):
+    return build_units(eurlex.read_blocks((corpus / "ai-act-2024-1689-en.html").read_bytes()))
+
+
+@pytest.fixture(scope="module")
+def ai_act_pdf(corpus):
+    return build_units(pdf.read_blocks((corpus / "ai-act-2024-1689-en.pdf").read_bytes())[0])
+
+
+def test_ai_act_has_180_recitals_113_articles_13_annexes(ai_act_html):
+    assert _tops(ai_act_html) == {"recital": 180, "article": 113, "annex": 13}
+
+
+def test_key_provisions_carry_their_labels(ai_act_html):
+    by_label = {u.label: u for u in ai_act_html}
+    assert "infer emotions" in by_label["Article 5(1)(f)"].text and "workplace" in by_label["Article 5(1)(f)"].text
+    assert by_label["Article 3(4)"].text.startswith("(4) ‘deployer’ means")
+    article_113 = " ".join(f"{u.lead} {u.text}" for u in ai_act_html if u.unit == "Article 113")
+    assert "2 August 2026" in article_113 and "2 February 2025" in article_113 and "2 August 2027" in article_113
+    assert by_label["Annex III, point 4(a)"].lead.startswith("4. Employment")
+    assert "10^25" in " ".join(u.text for u in ai_act_html if u.unit == "Article 51")
+
+
+def test_pdf_and_html_give_the_same_provisions(ai_act_html, ai_act_pdf):
+    assert _tops(ai_act_pdf) == {"recital": 180, "article": 113, "annex": 13}
+    assert {u.unit for u in ai_act_pdf} == {u.unit for u in ai_act_html}
+    pdf_labels = {u.label for u in ai_act_pdf}
+    html_points = {u.label for u in ai_act_html if u.kind == "article"}
+    assert len(html_points & pdf_labels) / len(html_points) > 0.97
+    by_label = {u.label: u for u in ai_act_pdf}
+    assert by_label["Article 5(1)(f)"].page == 51 and by_label["Recital 1"].page == 1
+
+
+def test_french_text_has_the_same_structure(corpus):
+    blocks, pages = text.read_blocks((corpus / "ai-act-2024-1689-fr.md").read_text(encoding="utf-8"))
+    units = build_units(blocks, "fr")
+    assert _tops(units) == {"recital": 180, "article": 113, "annex": 13}
+    assert {u.label: u for u in units}["Article 5(1)(f)"].page == 51
+
+
+def test_gdpr_has_173_recitals_and_99_articles(corpus):
+    units = build_units(eurlex.read_blocks((corpus / "gdpr-2016-679-en.html").read_bytes()))
+    assert _tops(units) == {"recital": 173, "article": 99}
+    right_to_erasure = {u.label: u for u in units if u.unit == "Article 17"}
+    assert right_to_erasure["Article 17(1)(a)"].lead.startswith("1. The data subject shall have the right")
+
+
+def test_emotion_recognition_question_lands_on_article_5(corpus_searcher):
+    results = ask(corpus_searcher, "Can we use emotion recognition on our employees?", k=5)
+    assert results[0].hit.chunk.unit == "Article 5"
+    labels = [h.chunk.label for r in results for h in (r.hit, *r.more)]
+    assert "Article 5(1)(f)" in labels
+    top = results[0].hit.to_json()
+    assert top["url"].startswith("https://eur-lex.europa.eu/eli/reg/2024/1689/oj/eng#005.001")
+
+
+@pytest.mark.parametrize("query, unit", [("Article 99", "Article 99"), ("10^25 FLOPs", "Article 51")])
+def test_exact_references_and_numbers(corpus_searcher, query, unit):
+    units = [r.hit.chunk.unit for r in ask(corpus_searcher, query, k=3, grouped=True)]
+    assert unit in units
+
+
+def test_dev_questions_regression_floor(corpus_searcher):
+    questions = [q for q in load_questions(BENCH / "dev_questions.jsonl")]
+    metrics = summary(evaluate(questions, lambda q: [r.hit for r in ask(corpus_searcher, q, 10)]))
+    assert metrics["recall@5"] >= 0.85 and metrics["mrr@10"] >= 0.70, metrics
