@@ -11,7 +11,7 @@ from pathlib import Path
 from index.answer import Result, ask
 from index.config import settings as load_settings
 from index.evaluate import evaluate, load_questions, summary
-from index.search import Filters, QueryError, Searcher
+from index.search import Filters, QueryError, Searcher, SearchOptions
 from index.store import IndexUnavailable
 
 
@@ -50,11 +50,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-k", type=int, default=10, help="number of results (default 10)")
     parser.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--rerank", action="store_true", help="cross-encoder reranking (needs REGKB_RERANKER)")
+    parser.add_argument("--literal", action="store_true",
+                        help="no query understanding: no glossary expansion, priors or reference pinning")
+
+
+def _options(args: argparse.Namespace) -> SearchOptions:
+    if args.literal:
+        return SearchOptions(expand=False, priors=False, exact=False, rerank=args.rerank)
+    return SearchOptions(rerank=args.rerank)
 
 
 def _search(args: argparse.Namespace, searcher: Searcher) -> int:
     results = ask(searcher, args.query, args.k, Filters(tuple(args.doc), tuple(args.kind)), args.mode,
-                  grouped=not args.passages)
+                  grouped=not args.passages, options=_options(args))
     if args.json:
         print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2))
     else:
@@ -78,7 +87,9 @@ def _format(rank: int, result: Result) -> str:
 
 def _eval(args: argparse.Namespace, searcher: Searcher) -> int:
     questions = load_questions(args.questions)
-    outcomes = evaluate(questions, lambda q: [r.hit for r in ask(searcher, q, args.k, mode=args.mode)], args.k)
+    options = _options(args)
+    outcomes = evaluate(questions, lambda q: [r.hit for r in ask(searcher, q, args.k, mode=args.mode, options=options)],
+                        args.k)
     metrics = summary(outcomes)
     if args.json:
         per_question = [{"id": o.question.id, "rank": o.rank, "ndcg": round(o.ndcg, 4), "top": list(o.units[:5])}

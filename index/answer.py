@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.model import Hit
-from index.search import MAX_K, Filters, Mode, Searcher
+from index.search import MAX_K, Filters, Mode, Searcher, SearchOptions
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,8 @@ def group_by_unit(hits: list[Hit], k: int) -> list[Result]:
 
 
 def ask(searcher: Searcher, question: str, k: int = 10, filters: Filters = Filters(),
-        mode: Mode = "hybrid", grouped: bool = True) -> list[Result]:
+        mode: Mode = "hybrid", grouped: bool = True, options: SearchOptions = SearchOptions()) -> list[Result]:
     if not grouped:
-        return [Result(hit) for hit in searcher.search(question, k, filters, mode)]
-    hits = searcher.search(question, min(MAX_K, max(k * 5, 30)), filters, mode)
+        return [Result(hit) for hit in searcher.search(question, k, filters, mode, options)]
+    hits = searcher.search(question, min(MAX_K, max(k * 5, 30)), filters, mode, options)
     return group_by_unit(hits, k)

@@ -228,7 +228,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
 
     @app.get("/units/{doc_id}/{label:path}", response_model=UnitResponse, responses={**errors, 404: errors[400]},
              dependencies=protected)
-    def unit(doc_id: str, label: Annotated[str, Path(description='e.g. "Article 5(1)(f)" or "Annex III"')]
+    def unit(doc_id: str, label: Annotated[str, Path(min_length=1, description='"Article 5(1)(f)", "Annex III"...')]
              ) -> UnitResponse:
         """Every passage of one provision, in document order: "Article 5", "Article 5(1)", "Article 5(1)(f)"."""
         index = searcher.index

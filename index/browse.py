@@ -8,10 +8,11 @@ the app caches one, an HTTP API would hold one the same way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from index.glossary import Glossary, glossary_of
+from index.highlight import TermStatistics
 from index.model import Chunk
 from index.store import LoadedIndex
 
@@ -36,6 +37,11 @@ def unit_chunks(index: LoadedIndex, doc_id: str, label: str) -> list[Chunk]:
 def short_title(title: str) -> str:
     """ "Chapter II — Prohibited AI practices" -> "Chapter II": the part a citation uses."""
     return title.split(" — ", 1)[0]
+
+
+def unit_of(label: str) -> str:
+    """ "Article 6(1)(a)" -> "Article 6"; "Annex III, point 4" -> "Annex III"."""
+    return re.split(r"[(,]", label, maxsplit=1)[0]
 
 
 def breadcrumb(chunk: Chunk) -> tuple[str, ...]:
@@ -85,7 +91,8 @@ class Catalog:
     index: LoadedIndex
     contents: dict[str, tuple[TocEntry, ...]]  # doc_id -> provisions in document order
     labels: dict[str, frozenset[str]]  # doc_id -> every citable label, sub-provision and container
-    glossaries: dict[str, Glossary] = field(default_factory=dict)
+    glossaries: dict[str, Glossary]  # doc_id -> its defined terms
+    term_statistics: TermStatistics  # for highlighting: how rare each word of a question is
 
     @classmethod
     def of(cls, index: LoadedIndex) -> Catalog:
@@ -97,6 +104,7 @@ class Catalog:
             contents={doc: _table_of_contents(chunks) for doc, chunks in by_doc.items()},
             labels={doc: _citable_labels(chunks) for doc, chunks in by_doc.items()},
             glossaries={doc: glossary_of(chunks) for doc, chunks in by_doc.items()},
+            term_statistics=TermStatistics.of(c.text for c in index.chunks),
         )
 
     @property

@@ -9,6 +9,7 @@ Article 4 of the GDPR): "(4) ‘deployer’ means ..." or, in French, "4) «dép
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -17,7 +18,7 @@ from index.model import Chunk
 _DEFINITIONS_HEADING = re.compile(r"^d[ée]finitions?\b", re.IGNORECASE)
 _DEFINITION = re.compile(
     r"(?:^|(?<=\s))\(?(?P<number>\d+)\)\s*"
-    r"(?:[‘“](?P<term>[^’”]{1,80})[’”]\s+means\b|«\s*(?P<terme>[^»]{1,80}?)\s*»\s*,)"
+    r"(?:[‘“](?P<term>[^’”]{1,80})[’”](?P<qualifier>[^‘’;]{0,60}?)\bmeans\b|«\s*(?P<terme>[^»]{1,80}?)\s*»\s*,)"
 )
 
 
@@ -26,6 +27,7 @@ class Definition:
     term: str  # "deployer"
     label: str  # where it is defined: "Article 3(4)"
     text: str  # the definition as written: "‘deployer’ means a natural or legal person ..."
+    general: bool = True  # False for "‘subject’, for the purpose of real-world testing, means": not marked elsewhere
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,9 @@ class Glossary:
     @cached_property
     def _pattern(self) -> re.Pattern[str] | None:
         """One alternation, longest term first, so "general-purpose AI model" wins over "AI model"."""
-        if not self.definitions:
+        terms = sorted({d.term for d in self.definitions if d.general}, key=len, reverse=True)
+        if not terms:
             return None
-        terms = sorted({d.term for d in self.definitions}, key=len, reverse=True)
         alternatives = "|".join(re.escape(t) for t in terms)
         return re.compile(rf"(?<![\w-])(?P<term>{alternatives})(?:s|es)?(?![\w-])", re.IGNORECASE)
 
@@ -77,17 +79,17 @@ def definitions_in(label: str, text: str) -> list[Definition]:
     found = list(_DEFINITION.finditer(text))
     definitions = []
     for match, following in zip(found, [*found[1:], None]):
-        body = text[match.start("number") - (text[match.start() - 1:match.start()] == "(") if match.start() else 0:
-                    following.start() if following else len(text)]
-        wording = re.sub(r"^\(?\d+\)\s*", "", body).strip().rstrip(";").strip()
+        body = text[match.start():following.start() if following else len(text)]
+        wording = re.sub(r"^\(?\d+\)\s*", "", body).strip().rstrip(";").rstrip()
         cited = label if len(found) == 1 else f"{label}, point ({match.group('number')})"
-        definitions.append(Definition(match.group("term") or match.group("terme"), cited, wording))
+        general = "for the purpose" not in (match.group("qualifier") or "")
+        definitions.append(Definition(match.group("term") or match.group("terme"), cited, wording, general))
     return definitions
 
 
-def _passages_by_label(chunks: object) -> list[tuple[str, str]]:
+def _passages_by_label(chunks: Iterable[Chunk]) -> list[tuple[str, str]]:
     """A long definition is split over several chunks with one label: put it back together."""
     joined: dict[str, list[str]] = {}
-    for chunk in chunks:  # type: ignore[attr-defined]
+    for chunk in chunks:
         joined.setdefault(chunk.label, []).append(chunk.text)
     return [(label, " ".join(parts)) for label, parts in joined.items()]

@@ -3,14 +3,16 @@
 Reciprocal rank fusion needs no score calibration between two very different
 scorers, which is why it is the default: BM25 finds "Article 99" and "10^25",
 the embedder finds "chatbot" in "interact directly with natural persons".
-The searcher follows the `current` symlink, so a rebuild is picked up by the
+On top of the fusion, query understanding (index/query.py) expands plain
+language with the law's vocabulary, weighs passages by the question's intent,
+and pins provisions the query names. The searcher follows the `current` symlink, so a rebuild is picked up by the
 next query without a restart.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import faiss
@@ -20,6 +22,8 @@ from index import store
 from index.config import Settings
 from index.embedder import Embedder
 from index.model import Hit
+from index.query import QueryPlan, understand
+from index.rerank import Reranker
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MAX_QUERY_CHARS = 1000
@@ -38,6 +42,26 @@ class Filters:
 
     def __bool__(self) -> bool:
         return bool(self.docs or self.kinds)
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Each retrieval step, switchable so that what it adds can be measured (bench/retrieval_quality.py)."""
+
+    expand: bool = True  # glossary: plain language -> the law's vocabulary, and document routing
+    priors: bool = True  # intent and structure: articles before recitals unless "why", language match
+    exact: bool = True  # "Article 6(3)", "Annex III" named in the query come first
+    rerank: bool = False  # cross-encoder over the fused top candidates (needs REGKB_RERANKER)
+
+
+# How much each kind of passage is worth for each intent; tuned on the development set only.
+KIND_PRIOR = {
+    "action": {"recital": 0.8, "definition": 0.75},
+    "definition": {"recital": 0.8, "definition": 1.5},
+    "why": {"recital": 1.25, "definition": 0.75},
+}
+ROUTED_DOC_PRIOR = 1.35
+OTHER_LANGUAGE_PRIOR = 0.5
 
 
 def validate_query(text: str, k: int) -> str:
@@ -61,11 +85,14 @@ def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[in
 
 
 class Searcher:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, candidates: int = 100) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, candidates: int = 100,
+                 reranker: Reranker | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or Embedder(settings.model)
+        self.reranker = reranker if reranker is not None else Reranker.from_environment()
         self.candidates = candidates
         self._loaded: store.LoadedIndex | None = None
+        self._features: _ChunkFeatures | None = None
         self._lock = threading.Lock()
 
     @property
@@ -77,6 +104,7 @@ class Searcher:
                 if self._loaded is None or (live is not None and live != self._loaded.path):
                     loaded = store.load(self.settings, live)
                     self._check_model(loaded)
+                    self._features = _ChunkFeatures.of(loaded)
                     self._loaded = loaded
         return self._loaded
 
@@ -87,13 +115,22 @@ class Searcher:
                 f"{self.embedder.model_id!r}: set REGKB_MODEL={loaded.manifest.model_id} or re-run ingest"
             )
 
-    def search(self, text: str, k: int = 10, filters: Filters = Filters(), mode: Mode = "hybrid") -> list[Hit]:
+    def search(self, text: str, k: int = 10, filters: Filters = Filters(), mode: Mode = "hybrid",
+               options: SearchOptions = SearchOptions()) -> list[Hit]:
         query = validate_query(text, k)
-        index = self.index
+        index, features = self.index, self._features
+        plan = understand(query, expand=options.expand)
         allowed = self._allowed(index, filters)
-        dense = self._dense(index, query, allowed) if mode != "lexical" else []
-        lexical = self._lexical(index, query, allowed) if mode != "dense" else []
-        return self._fuse(index, dense, lexical, k)
+        dense = self._dense(index, plan.expanded, allowed) if mode != "lexical" else []
+        lexical = self._lexical(index, plan.expanded, allowed) if mode != "dense" else []
+        fused = reciprocal_rank_fusion([dense, lexical])
+        if options.priors:
+            fused = features.weigh(fused, plan)
+        if options.exact and plan.references:
+            fused = features.pin(fused, plan, allowed)
+        if options.rerank:
+            fused = self._rerank(index, plan, fused)
+        return self._hits(index, fused, dense, lexical, k)
 
     def _allowed(self, index: store.LoadedIndex, filters: Filters) -> np.ndarray | None:
         if not filters:
@@ -128,10 +165,71 @@ class Searcher:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [int(r) for r in top if scores[r] > 0]
 
-    def _fuse(self, index: store.LoadedIndex, dense: list[int], lexical: list[int], k: int) -> list[Hit]:
-        fused = reciprocal_rank_fusion([dense, lexical])
+    def _rerank(self, index: store.LoadedIndex, plan: QueryPlan, fused: dict[int, float]) -> dict[int, float]:
+        if self.reranker is None:
+            raise QueryError("reranking asked for, but no cross-encoder is configured: set REGKB_RERANKER "
+                             "to a sentence-transformers CrossEncoder folder")
+        top = sorted(fused, key=lambda row: -fused[row])[: self.reranker.depth]
+        scores = self.reranker.score(plan.text, [index.chunks[row].passage for row in top])
+        reranked = {row: 1000.0 + float(score) for row, score in zip(top, scores)}
+        return {**fused, **reranked}
+
+    def _hits(self, index: store.LoadedIndex, fused: dict[int, float], dense: list[int], lexical: list[int],
+              k: int) -> list[Hit]:
         dense_rank = {row: r + 1 for r, row in enumerate(dense)}
         lexical_rank = {row: r + 1 for r, row in enumerate(lexical)}
         best = sorted(fused, key=lambda row: (-fused[row], row))[:k]
         return [Hit(index.chunks[row], fused[row], index.document(index.chunks[row].doc_id),
                     dense_rank.get(row), lexical_rank.get(row)) for row in best]
+
+
+@dataclass(frozen=True)
+class _ChunkFeatures:
+    """Per-chunk facts the priors need, computed once per build."""
+
+    units: list[tuple[str, str, str]]  # (doc_id, unit, label)
+    kinds: list[str]  # recital, definition, article, annex, section
+    languages: list[str]
+    documents: dict[str, str] = field(default_factory=dict)  # doc_id -> language
+
+    @classmethod
+    def of(cls, index: store.LoadedIndex) -> _ChunkFeatures:
+        languages = {d["doc_id"]: d.get("language", "en") for d in index.manifest.documents}
+        return cls(
+            units=[(c.doc_id, c.unit, c.label) for c in index.chunks],
+            kinds=["definition" if c.heading in {"Definitions", "Définitions"} else c.kind for c in index.chunks],
+            languages=[languages.get(c.doc_id, "en") for c in index.chunks],
+            documents=languages,
+        )
+
+    def weigh(self, fused: dict[int, float], plan: QueryPlan) -> dict[int, float]:
+        kind_prior = KIND_PRIOR[plan.intent]
+        routed = set(plan.docs)
+        weighted = {}
+        for row, score in fused.items():
+            score *= kind_prior.get(self.kinds[row], 1.0)
+            if self.units[row][0] in routed:
+                score *= ROUTED_DOC_PRIOR
+            if self.languages[row] != plan.language:
+                score *= OTHER_LANGUAGE_PRIOR
+            weighted[row] = score
+        return weighted
+
+    def pin(self, fused: dict[int, float], plan: QueryPlan, allowed: np.ndarray | None) -> dict[int, float]:
+        """Units the query names outrank everything, in the order named; the best-matching passage leads."""
+        top = max(fused.values(), default=0.0)
+        pinned = dict(fused)
+        for order, reference in enumerate(plan.references):
+            rows = [row for row, (doc, unit, label) in enumerate(self.units)
+                    if unit == reference.unit and (label == reference.label or label.startswith(reference.label + "(")
+                                                   or reference.label == unit)
+                    and (allowed is None or allowed[row]) and self._in_scope(doc, plan)]
+            exact = [row for row in rows if self.units[row][2] == reference.label] or rows
+            for rank, row in enumerate(sorted(exact, key=lambda r: -fused.get(r, 0.0))):
+                pinned[row] = top + 10.0 - order - rank * 1e-3
+        return pinned
+
+    def _in_scope(self, doc: str, plan: QueryPlan) -> bool:
+        if plan.docs:
+            return doc == plan.docs[0]
+        return self.documents.get(doc, "en") == plan.language

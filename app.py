@@ -1,0 +1,402 @@
+"""RegKB in the browser: ask, browse and date the EU AI rules, every answer quoted and cited.
+
+Run with `streamlit run app.py`. This file is only the page: searching, grouping,
+highlighting, cross-references, dates and export live in `index/`, where an HTTP
+API can call them too. Corpus text and questions are always escaped before they
+reach st.markdown; nothing here renders HTML.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+
+import streamlit as st
+
+from index.answer import Result
+from index.browse import Catalog, breadcrumb, unit_of
+from index.config import settings
+from index.embedder import Embedder
+from index.export import (DISCLAIMER, answer_markdown, citation_line, escape_inline, escape_markdown, guard_line_start,
+                          safe_url)
+from index.glossary import Definition
+from index.highlight import Segment
+from index.model import Chunk
+from index.question import KIND_NAMES, Answer, Scope, answer
+from index.references import Reference, related_provisions
+from index.search import QueryError, Searcher
+from index.store import IndexUnavailable, LoadedIndex
+from index.timeline import Milestone, Timeline, timeline
+
+TABS = ("Ask", "Browse", "What applies when")
+EXAMPLES = (
+    "Which AI practices are prohibited?",
+    "What must deployers of high-risk AI systems do?",
+    "When do the rules for general-purpose AI models apply?",
+    "Can AI be used to recognise emotions at work?",
+)
+INGEST_COMMAND = "python -m ingest --mirror ../shared/corpus"
+MAX_RELATED = 8
+
+
+# ---- loading: once per process, shared by every session ------------------------------------------------
+
+
+@st.cache_resource(show_spinner="Loading the embedding model and the index (first start only)…")
+def load_searcher(data_dir: str, model: str) -> Searcher:
+    """The searcher with its index open and its model warm, so the first question is as fast as the rest."""
+    searcher = Searcher(settings(data_dir, model), shared_embedder(model))
+    _ = searcher.index  # no index: IndexUnavailable now (not cached), before the slow model load
+    searcher.embedder.query("warm up")
+    return searcher
+
+
+@st.cache_resource(show_spinner=False)
+def shared_embedder(model: str) -> Embedder:
+    return Embedder(model)
+
+
+@st.cache_resource(show_spinner="Reading the table of contents…", max_entries=4)
+def catalog_for(build: str, _index: LoadedIndex) -> Catalog:
+    """One catalog per build: a rebuilt index (a new `current`) gets a new one."""
+    return Catalog.of(_index)
+
+
+def open_index() -> tuple[Searcher, Catalog]:
+    """The searcher and catalog, or a clear message with the ingest command (and the page stops)."""
+    config = settings()
+    try:
+        searcher = load_searcher(str(config.data_dir), config.model)
+        index = searcher.index  # follows `current`: a rebuild is picked up without a restart
+    except IndexUnavailable as error:
+        st.error("There is no index to search yet.", icon=":material/search_off:")
+        st.markdown("Build it from the official texts (offline, a few minutes), then reload this page:")
+        st.code(INGEST_COMMAND, language="bash")
+        st.caption(escape_markdown(f"Looked in {config.data_dir} (set REGKB_DATA_DIR to use another folder). {error}"))
+        st.stop()
+    return searcher, catalog_for(str(index.path), index)
+
+
+# ---- navigation: every link inside the app goes through here -------------------------------------------
+
+
+def open_provision(doc_id: str, label: str) -> None:
+    """Show a provision (or a chapter) in Browse; the URL keeps it, so the view can be shared."""
+    st.session_state["view"] = "Browse"
+    st.session_state["bdoc"] = doc_id
+    st.query_params["open"] = label
+
+
+def reference_links(title: str, references: Iterable[Reference], key: str, source_doc: str, catalog: Catalog) -> None:
+    """A caption and one link per reference (naming the document when it is another one); nothing when empty."""
+    references = list(references)
+    if not references:
+        return
+    st.caption(title, width="content")
+    for i, reference in enumerate(references):
+        other_doc = f" {catalog.short_name(reference.doc_id)}" if reference.doc_id != source_doc else ""
+        st.button(escape_markdown(reference.label + other_doc), key=f"{key}-{i}", type="tertiary",
+                  icon=":material/north_east:", on_click=open_provision, args=(reference.doc_id, reference.label))
+
+
+# ---- text: escaped, then styled with Streamlit's own directives ----------------------------------------
+
+
+def highlighted(segments: list[Segment]) -> str:
+    """Sentences that answer the question on a yellow background; everything escaped."""
+    return markup((s.text, "yellow-background" if s.matched else "") for s in segments)
+
+
+def with_terms(text: str, catalog: Catalog, doc_id: str) -> tuple[str, list[Definition]]:
+    """The passage with defined terms in colour, and the definitions of those terms."""
+    uses = catalog.glossaries[doc_id].uses(text)
+    pieces, position = [], 0
+    for use in uses:
+        pieces += [(text[position:use.start], ""), (text[use.start:use.end], "blue")]
+        position = use.end
+    pieces.append((text[position:], ""))
+    return markup(pieces), list(dict.fromkeys(use.definition for use in uses))
+
+
+def markup(pieces: Iterable[tuple[str, str]]) -> str:
+    """One line from (text, style) pieces: each escaped, styled ones wrapped in a directive like :blue[...]."""
+    return guard_line_start("".join(_styled(text, style) for text, style in pieces))
+
+
+def _styled(text: str, style: str) -> str:
+    body = text.strip()
+    if not style or not body:
+        return escape_inline(text)
+    leading, trailing = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+    return f"{leading}:{style}[{escape_inline(body)}]{trailing}"
+
+
+# ---- Ask -----------------------------------------------------------------------------------------------
+
+
+def ask_view(searcher: Searcher, catalog: Catalog) -> None:
+    st.text_input("Your question", key="q", bind="query-params", persist_state="session", icon=":material/search:",
+                  placeholder="e.g. Which AI practices are prohibited?")
+    st.pills("Try", EXAMPLES, key="example", on_change=_use_example, label_visibility="collapsed")
+    scope = scope_picker(catalog)
+    question = st.session_state.get("q", "")
+    if not question:
+        st.caption("Ask in plain words. Every answer is a passage of the official text, cited and linked to EUR-Lex.")
+        return
+    try:
+        result = answer(searcher, catalog, question, scope)
+    except QueryError as error:
+        message = escape_markdown(str(error))
+        st.warning(f"{message[:1].upper()}{message[1:]}.", icon=":material/edit_note:")
+        return
+    show_answer(result, catalog)
+
+
+def _use_example() -> None:
+    st.session_state["q"] = st.session_state["example"] or st.session_state.get("q", "")
+    st.session_state["example"] = None
+
+
+def scope_picker(catalog: Catalog) -> Scope:
+    docs = [d["doc_id"] for d in catalog.documents]
+    kinds = [k for k in KIND_NAMES if any(e.kind == k for entries in catalog.contents.values() for e in entries)]
+    active = any(st.session_state.get(key) for key in ("doc", "kind", "chapter"))
+    with st.expander("Filters", expanded=active, icon=":material/filter_list:"):
+        left, middle, right = st.columns(3)
+        chosen_docs = left.multiselect("Documents", docs, key="doc", bind="query-params", persist_state="session",
+                                       format_func=catalog.short_name, placeholder="All documents")
+        chosen_kinds = middle.multiselect("Provisions", kinds, key="kind", bind="query-params", persist_state="session",
+                                          format_func=lambda k: KIND_NAMES[k].capitalize(), placeholder="All kinds")
+        chapters = catalog.chapters(chosen_docs[0]) if len(chosen_docs) == 1 else {}
+        chapter = right.selectbox("Chapter", ["", *chapters], key="chapter", bind="query-params", persist_state="session",
+                                  format_func=lambda c: chapters.get(c, c) or "Any chapter", disabled=not chapters,
+                                  help="Pick one document to narrow to one of its chapters.")
+    return Scope(tuple(chosen_docs), tuple(chosen_kinds), chapter or "")
+
+
+def show_answer(result: Answer, catalog: Catalog) -> None:
+    if not result.results:
+        st.info("Nothing in the index matches that question within these filters. Try other words or fewer filters.")
+        return
+    with st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"):
+        st.caption(escape_markdown(f"{len(result.results)} provisions · {result.scope.describe(catalog)} · "
+                                   f"{result.seconds:.2f} s"), width="content")
+        st.download_button("Download as Markdown", answer_markdown(result, catalog), file_name="regkb-answer.md",
+                           mime="text/markdown", icon=":material/download:", on_click="ignore", type="tertiary")
+    glance(result)
+    for rank, item in enumerate(result.results, start=1):
+        result_card(rank, item, result, catalog)
+    attributions(catalog, [r.hit.chunk.doc_id for r in result.results])
+
+
+def glance(result: Answer) -> None:
+    with st.container(border=True):
+        st.markdown("**At a glance** · :gray[quoted from the sources below, nothing added]")
+        st.markdown("\n".join(f"- “{escape_inline(item.quote)}” — **{escape_inline(item.citation)}**"
+                              for item in result.glance))
+
+
+def result_card(rank: int, result: Result, answered: Answer, catalog: Catalog) -> None:
+    hit, chunk = result.hit, result.hit.chunk
+    with st.container(border=True):
+        st.markdown(f"**{escape_inline(chunk.label)}** · {escape_inline(hit.document.get('short', chunk.doc_id))}")
+        trail = breadcrumb(chunk)
+        where = [" › ".join(trail), chunk.heading if chunk.heading not in trail else "", f"p. {chunk.page}" if chunk.page else ""]
+        if any(where):
+            st.caption(escape_markdown(" · ".join(part for part in where if part)))
+        if chunk.lead:
+            st.markdown(f":gray[{escape_inline(chunk.lead)}]")
+        st.markdown(highlighted(answered.highlighter.segments(chunk.text)))
+        if result.more:
+            with st.expander(f"{len(result.more)} more matching passage{'s' * (len(result.more) > 1)} "
+                             f"in {escape_inline(chunk.unit)}"):
+                for other in result.more:
+                    st.caption(escape_markdown(other.chunk.label))
+                    st.markdown(highlighted(answered.highlighter.segments(other.chunk.text)))
+        card_actions(rank, result, catalog)
+
+
+def card_actions(rank: int, result: Result, catalog: Catalog) -> None:
+    chunk = result.hit.chunk
+    related = related_provisions(catalog, [chunk, *(h.chunk for h in result.more)])[:MAX_RELATED]
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        with st.popover("Copy citation", icon=":material/content_copy:", type="tertiary"):
+            st.code(citation_line(result.hit), language=None, wrap_lines=True)
+        if safe_url(chunk.url):
+            st.link_button("EUR-Lex", safe_url(chunk.url), icon=":material/open_in_new:", type="tertiary")
+        st.button(f"Read all of {escape_inline(chunk.unit)}", key=f"read-{rank}", type="tertiary",
+                  icon=":material/menu_book:", on_click=open_provision, args=(chunk.doc_id, chunk.unit))
+        reference_links("Related:", related, f"rel-{rank}", chunk.doc_id, catalog)
+
+
+def attributions(catalog: Catalog, doc_ids: list[str]) -> None:
+    lines = [catalog.document(d).get("attribution", "") for d in dict.fromkeys(doc_ids)]
+    st.caption("  \n".join(escape_markdown(line) for line in lines if line))
+
+
+# ---- Browse --------------------------------------------------------------------------------------------
+
+
+def browse_view(catalog: Catalog) -> None:
+    """Contents in the sidebar, like a book's; the opened provision (kept in the URL as ?open=) in the page."""
+    docs = [d["doc_id"] for d in catalog.documents]
+    opened = st.query_params.get("open", "")
+    with st.sidebar:
+        doc_id = st.selectbox("Document", docs, key="bdoc", bind="query-params", format_func=catalog.short_name,
+                              on_change=_close_provision)
+        table_of_contents(catalog, doc_id, opened)
+    st.selectbox("Go to", [e.unit for e in catalog.contents[doc_id]], index=None, key="goto",
+                 placeholder="Type to jump: Article 50, Recital 12, Annex III…", label_visibility="collapsed",
+                 on_change=_go_to, args=(doc_id,))
+    if opened and catalog.exists(doc_id, opened):
+        provision(catalog, doc_id, opened)
+    else:
+        document_overview(catalog, doc_id)
+
+
+def _close_provision() -> None:
+    st.query_params.pop("open", None)
+
+
+def _go_to(doc_id: str) -> None:
+    if st.session_state["goto"]:
+        open_provision(doc_id, st.session_state["goto"])
+    st.session_state["goto"] = None
+
+
+def table_of_contents(catalog: Catalog, doc_id: str, opened: str) -> None:
+    """A part picker and the part's provisions; both follow the provision opened from anywhere else."""
+    entries = catalog.contents[doc_id]
+    current = next((e for e in entries if e.unit == unit_of(opened)), None)
+    anchor = current or next((e for e in entries if e.chapter == unit_of(opened)), None)
+    parts = catalog.parts(doc_id)
+    part = st.selectbox("Contents", parts, index=parts.index(anchor.part) if anchor else 0)
+    units = [e for e in entries if e.part == part]
+    choice = st.radio(part, units, format_func=lambda e: e.caption, label_visibility="collapsed",
+                      index=units.index(current) if current in units else None)
+    if choice is not None and choice != current:
+        st.query_params["open"] = choice.unit
+        st.rerun()
+
+
+def document_overview(catalog: Catalog, doc_id: str) -> None:
+    document = catalog.document(doc_id)
+    st.subheader(escape_markdown(document.get("title", doc_id)), anchor=False)
+    counts = Counter(entry.kind for entry in catalog.contents[doc_id])
+    st.caption(escape_markdown(" · ".join(f"{n} {KIND_NAMES.get(k, k)}" for k, n in counts.items())))
+    if safe_url(document.get("landing", "")):
+        st.link_button("Official text on EUR-Lex", safe_url(document["landing"]), icon=":material/open_in_new:")
+    st.markdown("Pick a provision from the contents, or type its name above.")
+    attributions(catalog, [doc_id])
+
+
+def provision(catalog: Catalog, doc_id: str, label: str) -> None:
+    """One article, recital or annex (or one of its paragraphs), with defined terms explained where they occur."""
+    if label.startswith("Chapter"):
+        chapter(catalog, doc_id, label)
+        return
+    chunks = catalog.chunks(doc_id, label)
+    unit = chunks[0].unit
+    entry = catalog.entry(doc_id, unit)
+    st.subheader(escape_markdown(entry.caption.replace(" · ", " — ") if entry else unit), anchor=False)
+    st.caption(escape_markdown(" › ".join([catalog.short_name(doc_id), *breadcrumb(chunks[0])[:-1]])))
+    if label != unit:
+        st.button(f"Showing {escape_inline(label)} only: read all of {escape_inline(unit)}", type="tertiary",
+                  icon=":material/unfold_more:", on_click=open_provision, args=(doc_id, unit))
+    explain = not catalog.glossaries[doc_id].defined_in(unit)
+    explained: set[Definition] = set()
+    lead = ""
+    for chunk in chunks:
+        if chunk.lead and chunk.lead != lead:
+            st.markdown(escape_markdown(chunk.lead))
+        lead = chunk.lead
+        text, definitions = with_terms(chunk.text, catalog, doc_id) if explain else (escape_markdown(chunk.text), [])
+        st.markdown(text)
+        new = [d for d in definitions if d not in explained]
+        explained.update(new)
+        if new:
+            st.caption("  \n".join(f"**{escape_inline(d.term)}** ({escape_inline(d.label)}): {escape_inline(d.text)}"
+                                   for d in new))
+    provision_footer(catalog, doc_id, chunks)
+
+
+def provision_footer(catalog: Catalog, doc_id: str, chunks: list[Chunk]) -> None:
+    related = related_provisions(catalog, chunks)
+    with st.container(horizontal=True, vertical_alignment="center"):
+        if safe_url(chunks[0].url):
+            st.link_button("EUR-Lex", safe_url(chunks[0].url), icon=":material/open_in_new:", type="tertiary")
+        reference_links("Related provisions:", related, "brel", doc_id, catalog)
+    attributions(catalog, [doc_id])
+
+
+def chapter(catalog: Catalog, doc_id: str, label: str) -> None:
+    st.subheader(escape_markdown(catalog.container_title(doc_id, label)), anchor=False)
+    st.caption(escape_markdown(f"{catalog.short_name(doc_id)} › {label}"))
+    for entry in catalog.units_under(doc_id, label):
+        st.button(escape_markdown(entry.caption), key=f"ch-{entry.unit}", type="tertiary",
+                  on_click=open_provision, args=(doc_id, entry.unit))
+
+
+# ---- What applies when ---------------------------------------------------------------------------------
+
+
+def timeline_view(catalog: Catalog) -> None:
+    timelines = {d["doc_id"]: t for d in catalog.documents if (t := timeline(catalog, d["doc_id"]))}
+    if not timelines:
+        st.info("None of the indexed documents has a dated “entry into force and application” article.")
+        return
+    doc_id = st.selectbox("Document", list(timelines), key="tdoc", format_func=catalog.short_name)
+    dates = timelines[doc_id]
+    source = dates.source
+    st.caption(escape_markdown(f"Read from {source.unit} {catalog.short_name(doc_id)} ({source.title}). "
+                               "Each date is quoted from that article; open it to read it whole."))
+    st.button(f"Read {escape_inline(source.unit)}", type="tertiary", icon=":material/menu_book:",
+              on_click=open_provision, args=(doc_id, source.unit))
+    for i, milestone in enumerate(dates.milestones):
+        milestone_card(i, milestone, dates, catalog)
+    attributions(catalog, [doc_id])
+
+
+def milestone_card(i: int, milestone: Milestone, dates: Timeline, catalog: Catalog) -> None:
+    with st.container(border=True):
+        when, what = st.columns([1, 4])
+        when.markdown(f"**{milestone.day.day} {milestone.day:%B %Y}**")
+        when.badge("in effect" if milestone.day <= date.today() else "upcoming",
+                   color="green" if milestone.day <= date.today() else "orange")
+        covered = "the act as a whole" if not milestone.covers else "the provisions below"
+        what.markdown(f"**{milestone.event}** · :gray[{covered}]")
+        what.markdown(f"“{escape_inline(milestone.quote)}”")
+        if milestone.note:
+            what.caption(escape_markdown(milestone.note))
+        for title, references, key in (("Covers:", milestone.covers, f"cov-{i}"),
+                                       ("Except:", milestone.excepted, f"exc-{i}")):
+            with what.container(horizontal=True, vertical_alignment="center"):
+                reference_links(title, references, key, dates.doc_id, catalog)
+
+
+# ---- page ----------------------------------------------------------------------------------------------
+
+
+def header() -> None:
+    st.markdown("### :material/balance: RegKB · EU AI regulation, quoted and cited")
+    st.caption(f":material/info: {escape_markdown(DISCLAIMER)}")
+
+
+def main() -> None:
+    st.set_page_config(page_title="RegKB · EU AI regulation", page_icon=":material/balance:", layout="centered")
+    header()
+    searcher, catalog = open_index()
+    ask_tab, browse_tab, when_tab = st.tabs(TABS, key="view", bind="query-params", on_change="rerun")
+    if ask_tab.open:
+        with ask_tab:
+            ask_view(searcher, catalog)
+    if browse_tab.open:
+        with browse_tab:
+            browse_view(catalog)
+    if when_tab.open:
+        with when_tab:
+            timeline_view(catalog)
+
+
+main()

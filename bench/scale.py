@@ -1,0 +1,314 @@
+"""How search cost grows past the real corpus: synthetic 100k and 1M chunks, indexed as ingest would index them.
+
+Vectors: a smoothed bootstrap of the real corpus embeddings. Each synthetic
+vector is a real chunk's embedding plus Gaussian noise shaped by the corpus's
+own covariance (bandwidth drawn from NOISE per vector), renormalised, so it
+keeps the real anisotropy (the top 10 directions hold ~55% of the variance)
+instead of the isotropy of random vectors, which would flatter no index.
+Queries: the real questions and their variants, encoded by the real model,
+so queries are distributed like questions, not like passages.
+
+Passages for BM25: stemmed tokens drawn from the real corpus's token
+frequencies, lengths drawn from the real passage lengths, indexed by bm25s as
+LexicalIndex.build does; tokenizing real text is timed apart (it is per
+passage, so it scales linearly) to keep a 1M run within minutes.
+
+Per size: `dense_index_for` (the type a build of that size gets) with its
+build time, memory (serialized size: what a load puts in RAM), single-query
+latency for the 100 candidates Searcher asks for, and recall@10 / @100 against
+exact search. --compare also builds the alternatives and sweeps each one's
+search knob (nprobe, efSearch): the evidence for what dense_index_for picks.
+
+    python -m bench.scale [--quick] [--sizes 100000,1000000] [--compare]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import bm25s
+import faiss
+import numpy as np
+
+from bench.common import MB, print_table, process_memory_mb, summarise, verdict
+from bench.questions import query_set
+from index import store
+from index.config import settings as load_settings
+from index.embedder import Embedder
+from index.lexical import LexicalIndex, tokenize
+from index.model import Chunk
+from index.pgvector import index_vectors
+
+SIZES = (100_000, 1_000_000)
+QUICK_SIZES = (100_000,)
+NOISE = (0.5, 1.0)  # bandwidth range, as a multiple of the corpus covariance's square root
+CANDIDATES = 100  # what Searcher asks faiss for
+EXACT_TIMED_QUERIES = 50  # exact search at 1M is ~0.3 s a query: time a sample, rank all in one batch
+BLOCK = 100_000
+SWEEPS = {"nprobe": (16, 32, 64, 128), "efSearch": (64, 128, 256, 512)}
+GOAL_RECALL, GOAL_P50_MS, GOAL_SIZE = 0.95, 50.0, 1_000_000
+
+
+@dataclass(frozen=True)
+class Material:
+    """What the synthetic data is drawn from: the real build's vectors, tokens and passage lengths."""
+    vectors: np.ndarray
+    noise_factor: np.ndarray  # Cholesky factor of the vectors' covariance
+    vocabulary: np.ndarray  # object array of stemmed tokens
+    frequencies: np.ndarray  # probability of each token
+    lengths: np.ndarray  # tokens per real passage
+    chunk_bytes: float  # RAM per loaded Chunk record
+    tokenize_rate: float  # real passages tokenized per second
+
+
+@dataclass(frozen=True)
+class DenseRow:
+    size: int
+    index: str
+    setting: str
+    build_s: float
+    mb_per_million: float
+    latency: tuple[float, float]  # p50, p95 ms
+    recall10: float
+    recall100: float
+
+
+@dataclass(frozen=True)
+class LexicalRow:
+    size: int
+    index_s: float
+    latency: tuple[float, float]
+    mb_per_million: float
+    vocabulary: int
+
+
+@dataclass(frozen=True)
+class Alternative:
+    name: str
+    build: Callable[[np.ndarray], faiss.Index]
+
+
+# -- the real material --------------------------------------------------------------------------------------------
+def real_material(loaded: store.LoadedIndex) -> Material:
+    vectors = index_vectors(loaded.dense)
+    covariance = np.cov(vectors.T.astype(np.float64)) + 1e-6 * np.eye(vectors.shape[1])
+    passages = [c.passage for c in loaded.chunks]
+    started = time.perf_counter()
+    tokens = [tokenize(p) for p in passages]
+    rate = len(passages) / (time.perf_counter() - started)
+    counts = Counter(t for doc in tokens for t in doc)
+    vocabulary = np.array(list(counts), dtype=object)
+    frequencies = np.array([counts[t] for t in vocabulary], dtype=np.float64)
+    return Material(vectors, np.linalg.cholesky(covariance).astype(np.float32), vocabulary,
+                    frequencies / frequencies.sum(), np.array([max(1, len(d)) for d in tokens]),
+                    chunk_record_bytes(loaded), rate)
+
+
+def chunk_record_bytes(loaded: store.LoadedIndex) -> float:
+    """RAM per Chunk as store.load holds them (every build keeps all chunk records in memory)."""
+    lines = (loaded.path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+    tracemalloc.start()
+    records = [Chunk.from_record(json.loads(line)) for line in lines]
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return held / len(records)
+
+
+# -- synthetic data -----------------------------------------------------------------------------------------------
+def synthetic_vectors(material: Material, size: int, rng: np.random.Generator) -> np.ndarray:
+    blocks = []
+    for start in range(0, size, BLOCK):
+        count = min(BLOCK, size - start)
+        parents = material.vectors[rng.integers(0, len(material.vectors), count)]
+        scale = rng.uniform(*NOISE, size=(count, 1)).astype(np.float32)
+        noisy = parents + scale * (rng.standard_normal((count, parents.shape[1]), dtype=np.float32)
+                                   @ material.noise_factor.T)
+        blocks.append(noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+    return np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
+
+
+def synthetic_passages(material: Material, size: int, rng: np.random.Generator) -> list[list[str]]:
+    lengths = rng.choice(material.lengths, size)
+    tokens = material.vocabulary[rng.choice(len(material.vocabulary), int(lengths.sum()), p=material.frequencies)]
+    return [part.tolist() for part in np.split(tokens, np.cumsum(lengths)[:-1])]
+
+
+# -- dense --------------------------------------------------------------------------------------------------------
+def alternatives(size: int) -> list[Alternative]:
+    """What dense_index_for chooses between above EXACT_LIMIT, for --compare."""
+    lists = store.ivf_lists(size)
+    return [Alternative(f"IVF{lists},Flat", lambda v: _factory(v, f"IVF{lists},Flat")),
+            Alternative(f"IVF{lists},SQ8", lambda v: _factory(v, f"IVF{lists},SQ8")),
+            Alternative("HNSW32", lambda v: _factory(v, "HNSW32"))]
+
+
+def _factory(vectors: np.ndarray, description: str) -> faiss.Index:
+    index = faiss.index_factory(vectors.shape[1], description, faiss.METRIC_INNER_PRODUCT)
+    if not index.is_trained:
+        store.train_ivf(index, vectors)
+    index.add(vectors)
+    return index
+
+
+def search_times(index: faiss.Index, queries: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """One query at a time, as Searcher sends them; rows and milliseconds."""
+    rows, times = [], []
+    for query in queries:
+        started = time.perf_counter()
+        _, found = index.search(query.reshape(1, -1), CANDIDATES)
+        times.append((time.perf_counter() - started) * 1000)
+        rows.append(found[0])
+    return np.array(rows), times
+
+
+def recall(found: np.ndarray, truth: np.ndarray, k: int) -> float:
+    return float(np.mean([len(set(f[:k]) & set(t[:k])) / k for f, t in zip(found, truth)]))
+
+
+def knob(index: faiss.Index) -> str | None:
+    if faiss.try_extract_index_ivf(index) is not None:
+        return "nprobe"
+    return "efSearch" if isinstance(index, faiss.IndexHNSW) else None
+
+
+def measure_index(size: int, name: str, index: faiss.Index, build_s: float, queries: np.ndarray,
+                  truth: np.ndarray, sweep: bool) -> list[DenseRow]:
+    """The index at its built-in setting (marked *), and at the sweep's settings when asked."""
+    mb = faiss.serialize_index(index).nbytes / MB * (1_000_000 / size)
+    parameter = knob(index)
+    space = faiss.ParameterSpace()
+    default = int(space.get_index_parameter(index, parameter)) if parameter else None
+    rows = []
+    for value in sorted({default, *(SWEEPS[parameter] if sweep and parameter else ())} - {None}) or [None]:
+        if value is not None:
+            space.set_index_parameter(index, parameter, value)
+        found, times = search_times(index, queries)
+        stats = summarise(times)
+        setting = f"{parameter}={value}{' *' if value == default else ''}" if parameter else "exact"
+        rows.append(DenseRow(size, name, setting, build_s, mb, (stats.median, stats.p95),
+                             recall(found, truth, 10), recall(found, truth, CANDIDATES)))
+    if default is not None:
+        space.set_index_parameter(index, parameter, default)
+    return rows
+
+
+def dense_rows(size: int, vectors: np.ndarray, queries: np.ndarray, compare: bool) -> list[DenseRow]:
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    started = time.perf_counter()
+    exact.add(vectors)
+    exact_build = time.perf_counter() - started
+    _, truth = exact.search(queries, CANDIDATES)
+    rows = measure_index(size, "IndexFlatIP (exact)", exact, exact_build, queries[:EXACT_TIMED_QUERIES],
+                         truth[:EXACT_TIMED_QUERIES], sweep=False)
+    del exact
+    started = time.perf_counter()
+    auto = store.dense_index_for(vectors)
+    rows += measure_index(size, f"auto: {type(auto).__name__}", auto, time.perf_counter() - started, queries,
+                          truth, sweep=compare)
+    if not compare:
+        return rows
+    for alternative in alternatives(size):
+        if isinstance(auto, faiss.IndexFlatIP) or alternative.name.startswith(_family(auto)):
+            continue  # exact needs no alternative; the auto index was already swept
+        started = time.perf_counter()
+        index = alternative.build(vectors)
+        rows += measure_index(size, alternative.name, index, time.perf_counter() - started, queries, truth, True)
+    return rows
+
+
+def _family(index: faiss.Index) -> str:
+    return "HNSW" if isinstance(index, faiss.IndexHNSW) else type(index).__name__
+
+
+# -- lexical ------------------------------------------------------------------------------------------------------
+def lexical_row(size: int, passages: list[list[str]], texts: list[str]) -> LexicalRow:
+    started = time.perf_counter()
+    retriever = bm25s.BM25()
+    retriever.index(passages, show_progress=False)
+    index_s = time.perf_counter() - started
+    lexical = LexicalIndex(retriever)
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        scores = lexical.scores(text)
+        np.argpartition(-scores, CANDIDATES - 1)[:CANDIDATES]
+        times.append((time.perf_counter() - started) * 1000)
+    stats = summarise(times)
+    held = sum(a.nbytes for a in retriever.scores.values() if isinstance(a, np.ndarray))
+    return LexicalRow(size, index_s, (stats.median, stats.p95), held / MB * (1_000_000 / size),
+                      len(retriever.vocab_dict))
+
+
+# -- report -------------------------------------------------------------------------------------------------------
+def report(dense: list[DenseRow], lexical: list[LexicalRow], material: Material, top1: dict[int, float]) -> None:
+    print_table(f"Dense search: one query at a time, {CANDIDATES} candidates (as Searcher asks), "
+                "recall against exact search; * = the setting the build writes",
+                ("size", "index", "setting", "build s", "MB per 1M", "p50 ms", "p95 ms", "recall@10", "recall@100"),
+                [(r.size, r.index, r.setting, r.build_s, r.mb_per_million, *r.latency, f"{r.recall10:.3f}",
+                  f"{r.recall100:.3f}") for r in dense])
+    print_table("BM25 (bm25s) over synthetic passages, scores + top-100 per query (tokenizing the query included)",
+                ("size", "index s", "p50 ms", "p95 ms", "MB per 1M", "vocabulary"),
+                [(r.size, r.index_s, *r.latency, r.mb_per_million, r.vocabulary) for r in lexical])
+    print(f"realism: median top-1 cosine of the queries: real corpus ({len(material.vectors):,}) "
+          f"{top1[len(material.vectors)]:.3f}; " + ", ".join(f"{n:,}: {c:.3f}" for n, c in top1.items()
+                                                            if n != len(material.vectors)))
+    print(f"tokenizing passages (not in 'index s'): {material.tokenize_rate:,.0f} passages/s, "
+          f"{1_000_000 / material.tokenize_rate / 60:.1f} min per 1M")
+    print(f"chunk records held in RAM by store.load: {material.chunk_bytes * 1_000_000 / MB:,.0f} MB per 1M chunks")
+    print(f"process peak RSS: {process_memory_mb()[1]:,.0f} MB")
+    _print_goal([r for r in dense if r.size == GOAL_SIZE and r.index.startswith("auto") and r.setting.endswith("*")
+                 or r.size == GOAL_SIZE and r.index.startswith("auto") and "=" not in r.setting], lexical, material)
+
+
+def _print_goal(auto: list[DenseRow], lexical: list[LexicalRow], material: Material) -> None:
+    if not auto:
+        return
+    row = auto[0]
+    bm25 = next((r.mb_per_million for r in lexical if r.size == GOAL_SIZE), 0.0)
+    print(f"goal at 1M: recall@10 >= {GOAL_RECALL}: {row.recall10:.3f}, {verdict(row.recall10 >= GOAL_RECALL)}; "
+          f"p50 <= {GOAL_P50_MS:.0f} ms: {row.latency[0]:.1f} ms, {verdict(row.latency[0] <= GOAL_P50_MS)}")
+    total = row.mb_per_million + bm25 + material.chunk_bytes * 1_000_000 / MB
+    print(f"memory per 1M chunks: dense {row.mb_per_million:,.0f} MB + BM25 {bm25:,.0f} MB + chunk records "
+          f"{material.chunk_bytes * 1_000_000 / MB:,.0f} MB = {total:,.0f} MB")
+
+
+def median_top1(vectors: np.ndarray, queries: np.ndarray) -> float:
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    scores, _ = index.search(queries, 1)
+    return float(np.median(scores))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="the real build to draw from (default: $REGKB_DATA_DIR or ./data)")
+    parser.add_argument("--quick", action="store_true", help=f"only {QUICK_SIZES[0]:,} (a CI smoke run)")
+    parser.add_argument("--sizes", help="comma-separated sizes (default: 100000,1000000)")
+    parser.add_argument("--compare", action="store_true", help="also build the alternatives and sweep their knobs")
+    args = parser.parse_args(argv)
+    sizes = QUICK_SIZES if args.quick else tuple(int(s) for s in args.sizes.split(",")) if args.sizes else SIZES
+    config = load_settings(args.data_dir)
+    loaded = store.load(config)
+    material = real_material(loaded)
+    texts = query_set()
+    queries = Embedder(config.model).passages(texts)  # same encoding as Embedder.query, batched
+    rng = np.random.default_rng(0)
+    dense, lexical, top1 = [], [], {len(material.vectors): median_top1(material.vectors, queries)}
+    for size in sizes:
+        vectors = synthetic_vectors(material, size, rng)
+        top1[size] = median_top1(vectors, queries)
+        dense += dense_rows(size, vectors, queries, args.compare)
+        del vectors
+        lexical.append(lexical_row(size, synthetic_passages(material, size, rng), texts))
+    report(dense, lexical, material, top1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""An answer as a Markdown file to keep or share, and the escaping that keeps corpus text inert.
+
+Corpus text and questions are data, never markup: `escape_markdown` makes every
+character that Markdown (and Streamlit's flavour: $math$, :emoji:, :color[...],
+"->" arrows) would interpret print as itself. The app uses the same function on screen.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from index.browse import Catalog, breadcrumb
+from index.model import Hit
+from index.question import Answer
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$:&])")
+# Streamlit turns "--" into a dash and "->", "<-", ">=", "<=", "~=" into symbols, escaped or not:
+# an invisible word joiner between the two characters keeps them as written
+_TYPOGRAPHIC_PAIR = re.compile(r"(?<=<)(?=[-=])|(?<=-)(?=[->])|(?<=>)(?==)|(?<=~)(?==)")
+WORD_JOINER = "\u2060"
+_LINE_START = re.compile(r"^(\d+)(?=[.)])|^(?=[-+])")
+DISCLAIMER = ("Not legal advice. RegKB quotes and links the official texts; it does not interpret them. "
+              "Check the authentic text on EUR-Lex before relying on it.")
+
+
+def escape_markdown(text: str) -> str:
+    """One line of text that renders as itself: inline markup escaped, and "1." or "-" at the start kept from
+    becoming a list. CommonMark allows a backslash before any ASCII punctuation, so nothing else changes."""
+    return guard_line_start(escape_inline(" ".join(text.split())))
+
+
+def escape_inline(text: str) -> str:
+    """A piece of a line, spacing kept (line breaks become spaces), for a line assembled from styled pieces."""
+    return _SPECIAL.sub(r"\\\1", _TYPOGRAPHIC_PAIR.sub(WORD_JOINER, re.sub(r"\s", " ", text)))
+
+
+def guard_line_start(markdown: str) -> str:
+    """Keep an assembled line that starts like "1." or "- " from becoming a list."""
+    return _LINE_START.sub(lambda m: f"{m.group(1) or ''}\\", markdown)
+
+
+def safe_url(url: str) -> str:
+    """A link target only when it is a web address; percent-encodes what could end a Markdown link."""
+    return quote(url, safe=":/?#[]@!$&'*+,;=%-._~") if url.startswith(("https://", "http://")) else ""
+
+
+def citation_line(hit: Hit) -> str:
+    """What "copy citation" copies: "Article 5(1)(f) AI Act, https://eur-lex.europa.eu/...#005.001"."""
+    url = safe_url(hit.chunk.url)
+    where = f", p. {hit.chunk.page}" if hit.chunk.page else ""
+    return f"{hit.citation}{where}, {url}" if url else f"{hit.citation}{where}"
+
+
+def answer_markdown(answer: Answer, catalog: Catalog) -> str:
+    """The question, the glance and every cited passage, with links, attributions and the disclaimer."""
+    lines = [f"# {escape_markdown(answer.question)}", "",
+             f"_Asked {answer.asked:%Y-%m-%d %H:%M} UTC · searched {escape_markdown(answer.scope.describe(catalog))}_",
+             "", f"> {escape_markdown(DISCLAIMER)}", ""]
+    if answer.glance:
+        lines += ["## At a glance (quoted from the sources below)", ""]
+        lines += [f"- “{escape_markdown(g.quote)}” — {escape_markdown(g.citation)}" for g in answer.glance]
+        lines.append("")
+    lines += ["## Sources", ""]
+    for rank, result in enumerate(answer.results, start=1):
+        lines += _passage_section(rank, result.hit, result.more)
+    lines += ["## Attribution", ""]
+    cited = dict.fromkeys(r.hit.chunk.doc_id for r in answer.results)
+    lines += [f"- {escape_markdown(catalog.document(d).get('attribution', ''))}" for d in cited]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _passage_section(rank: int, hit: Hit, more: tuple[Hit, ...]) -> list[str]:
+    chunk = hit.chunk
+    title = hit.document.get("title", chunk.doc_id)
+    lines = [f"### {rank}. {escape_markdown(hit.citation)}", "",
+             f"{escape_markdown(title)}  ", escape_markdown(" › ".join(breadcrumb(chunk)) or chunk.label), ""]
+    for passage in (hit, *more):
+        if passage is not hit:
+            lines += [f"**{escape_markdown(passage.chunk.label)}**", ""]
+        if passage.chunk.lead:
+            lines += [f"> {escape_markdown(passage.chunk.lead)}", ">"]
+        lines += [f"> {escape_markdown(passage.chunk.text)}", ""]
+    url = safe_url(chunk.url)
+    page = f", p. {chunk.page}" if chunk.page else ""
+    lines += [f"Cite as: {escape_markdown(hit.citation + page)}" + (f" — <{url}>" if url else ""), ""]
+    return lines

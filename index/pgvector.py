@@ -1,0 +1,191 @@
+"""The search interface on PostgreSQL + pgvector, for when one process holding the index is no longer enough.
+
+Embedded faiss + bm25s keeps everything in the memory of each process that
+searches: right for one machine. A server engine lets several app replicas
+share one copy, take writes while serving, and filter in SQL. This store takes
+a build as ingest wrote it (chunks and vectors from a LoadedIndex) and answers
+`search()` exactly like Searcher: dense and full-text candidates fused with the
+same reciprocal rank fusion, returned as the same Hit objects, so `ask()`, the
+CLI and the evaluation run on it unchanged.
+
+Full text is PostgreSQL's own (tsvector, GIN, ts_rank), so any SQL client gets
+the same lexical side; its ranking differs from BM25, which the benchmark
+measures. The server: `local_server()` starts PostgreSQL 16 with pgvector from
+the `pgserver` wheel, listening on a Unix socket only (no TCP port).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from index.embedder import Embedder
+from index.model import Chunk, Hit
+from index.search import Filters, Mode, QueryError, reciprocal_rank_fusion, validate_query
+from index.store import LoadedIndex
+
+TEXT_CONFIG = "english"  # PostgreSQL's Snowball English stemmer, like the bm25s side's PyStemmer
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+_WORD = re.compile(r"\w+")
+_NAME = re.compile(r"[a-z_][a-z0-9_]{0,40}")
+
+
+@contextmanager
+def local_server(folder: Path) -> Iterator[str]:
+    """A PostgreSQL + pgvector server whose data lives in `folder`; yields its connection URI, stops it after."""
+    import pgserver  # only this helper needs the wheel; a store can point at any PostgreSQL with pgvector
+
+    server = pgserver.get_server(folder, cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+def index_vectors(dense: faiss.Index) -> np.ndarray:
+    """The stored vectors of a build's dense index (exact, HNSW or IVF), row i = chunk i."""
+    ivf = faiss.try_extract_index_ivf(dense)
+    if ivf is not None:
+        ivf.make_direct_map()
+    return dense.reconstruct_n(0, dense.ntotal)
+
+
+def vector_literal(vector: np.ndarray) -> str:
+    """pgvector's text form; repr of each float32 widened to float64 reads back to the same float32."""
+    return "[" + ",".join(map(repr, vector.astype(np.float64).tolist())) + "]"
+
+
+class PgVectorStore:
+    """One table of chunks (record, vector, tsvector) and one of documents; search() answers like Searcher."""
+
+    def __init__(self, conninfo: str, embedder: Embedder, table: str = "regkb", candidates: int = 100,
+                 ef_search: int = 200) -> None:
+        if not _NAME.fullmatch(table):
+            raise ValueError(f"table name {table!r}: use lower-case letters, digits and _")
+        self.embedder = embedder
+        self.candidates = candidates
+        self.chunks_table = sql.Identifier(f"{table}_chunks")
+        self.documents_table = sql.Identifier(f"{table}_documents")
+        self.connection = psycopg.connect(conninfo, autocommit=True)
+        # HNSW returns at most ef_search rows: below `candidates` it would cut the dense list short.
+        self.connection.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(max(ef_search, candidates)),))
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> PgVectorStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- loading ------------------------------------------------------------------------
+    def load(self, index: LoadedIndex) -> None:
+        """Replace both tables with this build in one transaction: readers see the old build or the new one."""
+        vectors = index_vectors(index.dense)
+        with self.connection.transaction(), self.connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            self._create_tables(cursor, index.manifest.dim)
+            with cursor.copy(sql.SQL("COPY {} (doc_id, meta) FROM STDIN").format(self.documents_table)) as copy:
+                for document in index.manifest.documents:
+                    copy.write_row((document["doc_id"], json.dumps(document, ensure_ascii=False)))
+            with cursor.copy(sql.SQL("COPY {} (chunk_row, doc_id, kind, record, embedding) FROM STDIN")
+                             .format(self.chunks_table)) as copy:
+                for row, (chunk, vector) in enumerate(zip(index.chunks, vectors)):
+                    copy.write_row((row, chunk.doc_id, chunk.kind, json.dumps(chunk.to_record(), ensure_ascii=False),
+                                    vector_literal(vector)))
+            self._create_indexes(cursor)
+
+    def _create_tables(self, cursor: psycopg.Cursor, dim: int) -> None:
+        cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(self.chunks_table, self.documents_table))
+        cursor.execute(sql.SQL("CREATE TABLE {} (doc_id text PRIMARY KEY, meta jsonb NOT NULL)")
+                       .format(self.documents_table))
+        cursor.execute(sql.SQL(
+            "CREATE TABLE {} (chunk_row integer PRIMARY KEY, doc_id text NOT NULL, kind text NOT NULL, "
+            "record jsonb NOT NULL, embedding vector({}) NOT NULL, "
+            "passage_tsv tsvector GENERATED ALWAYS AS (to_tsvector({}, record->>'passage')) STORED)"
+        ).format(self.chunks_table, sql.Literal(dim), sql.Literal(TEXT_CONFIG)))
+
+    def _create_indexes(self, cursor: psycopg.Cursor) -> None:
+        cursor.execute(sql.SQL("CREATE INDEX ON {} USING hnsw (embedding vector_ip_ops) WITH (m = {}, "
+                               "ef_construction = {})").format(self.chunks_table, sql.Literal(HNSW_M),
+                                                                sql.Literal(HNSW_EF_CONSTRUCTION)))
+        cursor.execute(sql.SQL("CREATE INDEX ON {} USING gin (passage_tsv)").format(self.chunks_table))
+        cursor.execute(sql.SQL("CREATE INDEX ON {} (doc_id, kind)").format(self.chunks_table))
+        cursor.execute(sql.SQL("ANALYZE {}").format(self.chunks_table))
+
+    def count(self) -> int:
+        return self.connection.execute(sql.SQL("SELECT count(*) FROM {}").format(self.chunks_table)).fetchone()[0]
+
+    # -- search -------------------------------------------------------------------------
+    def search(self, text: str, k: int = 10, filters: Filters = Filters(), mode: Mode = "hybrid") -> list[Hit]:
+        query = validate_query(text, k)
+        self._check_documents(filters)
+        dense = self.dense_rows(self.embedder.query(query), filters) if mode != "lexical" else []
+        lexical = self.lexical_rows(query, filters) if mode != "dense" else []
+        return self._hits(dense, lexical, k)
+
+    def dense_rows(self, vector: np.ndarray, filters: Filters = Filters()) -> list[int]:
+        """Rows by inner product (cosine: vectors are normalised), best first.
+
+        Unfiltered, the HNSW index answers. Filtered, the rows are ranked exactly:
+        pgvector before 0.8 filters after the graph walk, so a selective filter
+        would return fewer than `candidates` rows, or none.
+        """
+        template = _DENSE_FILTERED if filters else _DENSE
+        return self._rows(template, {"vector": vector_literal(vector), **_filter_params(filters)})
+
+    def lexical_rows(self, query: str, filters: Filters = Filters()) -> list[int]:
+        """Rows matching any query word, by ts_rank: OR, like BM25, since AND would drop most long questions."""
+        words = " | ".join(_WORD.findall(query.lower()))
+        if not words:
+            return []
+        return self._rows(_LEXICAL, {"config": TEXT_CONFIG, "words": words, **_filter_params(filters)})
+
+    def _rows(self, template: str, params: dict[str, Any]) -> list[int]:
+        statement = sql.SQL(template).format(table=self.chunks_table)
+        return [row for (row,) in self.connection.execute(statement, {**params, "n": self.candidates})]
+
+    def _check_documents(self, filters: Filters) -> None:
+        if not filters.docs:
+            return
+        known = {doc for (doc,) in self.connection.execute(
+            sql.SQL("SELECT doc_id FROM {}").format(self.documents_table))}
+        unknown = [d for d in filters.docs if d not in known]
+        if unknown:
+            raise QueryError(f"unknown document {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+
+    def _hits(self, dense: list[int], lexical: list[int], k: int) -> list[Hit]:
+        fused = reciprocal_rank_fusion([dense, lexical])
+        best = sorted(fused, key=lambda row: (-fused[row], row))[:k]
+        dense_rank = {row: r + 1 for r, row in enumerate(dense)}
+        lexical_rank = {row: r + 1 for r, row in enumerate(lexical)}
+        records = {row: (record, meta) for row, record, meta in self.connection.execute(
+            sql.SQL("SELECT c.chunk_row, c.record, d.meta FROM {} c JOIN {} d USING (doc_id) WHERE c.chunk_row = ANY(%s)")
+            .format(self.chunks_table, self.documents_table), (best,))}
+        return [Hit(Chunk.from_record(records[row][0]), fused[row], records[row][1], dense_rank.get(row),
+                    lexical_rank.get(row)) for row in best]
+
+
+_FILTER = ("(cardinality(%(docs)s::text[]) = 0 OR doc_id = ANY(%(docs)s)) "
+           "AND (cardinality(%(kinds)s::text[]) = 0 OR kind = ANY(%(kinds)s))")
+_DENSE = "SELECT chunk_row FROM {table} ORDER BY embedding <#> %(vector)s::vector LIMIT %(n)s"
+_DENSE_FILTERED = ("WITH allowed AS MATERIALIZED (SELECT chunk_row, embedding FROM {table} WHERE " + _FILTER + ") "
+                   "SELECT chunk_row FROM allowed ORDER BY embedding <#> %(vector)s::vector LIMIT %(n)s")
+_LEXICAL = ("WITH q AS (SELECT to_tsquery(%(config)s::regconfig, %(words)s) AS query) "
+            "SELECT chunk_row FROM {table}, q WHERE passage_tsv @@ q.query AND " + _FILTER
+            + " ORDER BY ts_rank(passage_tsv, q.query) DESC, chunk_row LIMIT %(n)s")
+
+
+def _filter_params(filters: Filters) -> dict[str, list[str]]:
+    return {"docs": list(filters.docs), "kinds": list(filters.kinds)}

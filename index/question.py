@@ -1,0 +1,64 @@
+"""One question answered for a reader: the results, what they were narrowed to, and the glance.
+
+This is the seam the Streamlit app and an HTTP API share: `answer()` takes what a
+user typed and picked, and returns everything a page (or a JSON body) shows.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from index.answer import Result, ask
+from index.browse import Catalog, chapter_of
+from index.highlight import GlanceItem, Highlighter, at_a_glance
+from index.search import MAX_K, Filters, Searcher, validate_query
+
+DEFAULT_K = 8
+KIND_NAMES = {"article": "articles", "recital": "recitals", "annex": "annexes", "section": "sections"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the reader narrowed the question to; a chapter applies to one document's articles."""
+
+    docs: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    chapter: str = ""  # "Chapter III"
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(self.docs, self.kinds)
+
+    def describe(self, catalog: Catalog) -> str:
+        """ "AI Act · articles · Chapter III", or "all documents"."""
+        parts = [", ".join(catalog.short_name(d) for d in self.docs) or "all documents"]
+        parts += [", ".join(KIND_NAMES.get(k, k) for k in self.kinds)] if self.kinds else []
+        parts += [self.chapter] if self.chapter else []
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str  # as searched: whitespace collapsed
+    scope: Scope
+    results: list[Result]
+    highlighter: Highlighter
+    glance: list[GlanceItem]
+    seconds: float
+    asked: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+def answer(searcher: Searcher, catalog: Catalog, question: str, scope: Scope = Scope(), k: int = DEFAULT_K) -> Answer:
+    """Search, group by provision, narrow to the chapter, and quote; raises QueryError for an unusable question."""
+    started = time.perf_counter()
+    question = validate_query(question, k)
+    if scope.chapter:
+        # Filters has no chapter: search the widest net, then keep the chapter's provisions
+        results = [r for r in ask(searcher, question, MAX_K, scope.filters) if chapter_of(r.hit.chunk) == scope.chapter][:k]
+    else:
+        results = ask(searcher, question, k, scope.filters)
+    highlighter = Highlighter(question, catalog.term_statistics)
+    return Answer(question, scope, results, highlighter, at_a_glance(results, highlighter),
+                  time.perf_counter() - started)

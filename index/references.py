@@ -1,0 +1,165 @@
+"""Cross-references in the text ("Article 6(2)", "Articles 8 to 15", "Annex III", "Chapters I and II")
+turned into links to provisions that exist in the index.
+
+A reference to another act is followed only when that act is indexed too:
+"Article 9(1) of Regulation (EU) 2016/679" links to the GDPR, "Article 263 TFEU"
+and "Chapter III, Section 2, of that Regulation" link nowhere rather than to the
+wrong document. A reference that names a point the index does not hold falls
+back to the nearest citable parent ("Article 5(1), first subparagraph" -> Article 5(1)).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from index.browse import Catalog, container_label, unit_of
+from index.model import Chunk
+
+_ROMAN = r"[IVXLC]+"
+_ITEM = r"\d+[a-z]?(?:\(\w{1,4}\))*"
+_SEP = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|to)\s+)"
+_ARTICLES = re.compile(rf"\bArticles?\s+(?P<items>{_ITEM}(?:{_SEP}(?:{_ITEM}|\(\w{{1,4}}\)))*)")
+_ANNEXES = re.compile(rf"\bAnnex(?:es)?\s+(?P<items>{_ROMAN}(?:{_SEP}{_ROMAN})*)\b(?:,\s+(?P<part>(?:Section\s+[A-Z]|point\s+\d+(?:\(\w{{1,4}}\))?)))?")
+_ANNEX_POINTS = re.compile(rf"\bpoints?\s+(?P<items>\d+(?:{_SEP}\d+)*)\s+of\s+Annex\s+(?P<annex>{_ROMAN})\b")
+_CHAPTERS = re.compile(rf"\bChapters?\s+(?P<items>{_ROMAN}(?:{_SEP}{_ROMAN})*)\b(?:,?\s+Section\s+(?P<section>\d+))?")
+_SECTION_OF = re.compile(rf"\bSection\s+(?P<section>\d+)\s+of\s+Chapter\s+(?P<chapter>{_ROMAN})\b")
+_SCOPE = re.compile(
+    r"(?:,\s*(?:first|second|third|fourth|fifth|sixth)\s+subparagraph)?"
+    r"(?:,?\s*points?\s+\(\w{1,4}\)(?:(?:\s*,\s*|\s+(?:and|or)\s+)\(\w{1,4}\))*)?"
+    r",?\s+(?:of\s+(?P<act>this\s+\w+|that\s+\w+|the\s+\w+|(?P<type>Regulation|Directive|Decision)\s+\((?:EU|EC|EEC|Euratom)\)\s+"
+    r"(?P<no>No\s+)?(?P<first>\d+)/(?P<second>\d+))|(?P<treaty>TFEU|TEU)\b)"
+)
+_ELI = re.compile(r"/eli/(?P<type>reg|dir|dec)/(?P<year>\d{4})/(?P<number>\d+)")
+_ACT_TYPES = {"Regulation": "reg", "Directive": "dir", "Decision": "dec"}
+
+
+@dataclass(frozen=True)
+class Reference:
+    doc_id: str
+    label: str  # "Article 6(2)", "Annex III", "Chapter III, Section 4"
+
+
+def references_in(text: str, doc_id: str, catalog: Catalog) -> list[Reference]:
+    """The provisions `text` (a passage of `doc_id`) refers to, resolved and in order of mention."""
+    found: dict[Reference, None] = {}
+    for mention in _mentions(text, doc_id, catalog):
+        label = _nearest_citable(catalog, mention.doc_id, mention.label)
+        if label:
+            found.setdefault(Reference(mention.doc_id, label))
+    return list(found)
+
+
+def related_provisions(catalog: Catalog, chunks: Iterable[Chunk]) -> list[Reference]:
+    """What a provision points to, beyond itself: the "related provisions" of a card or a page."""
+    chunks = list(chunks)
+    own = {(c.doc_id, c.unit) for c in chunks}
+    related: dict[Reference, None] = {}
+    for chunk in chunks:
+        for text in (chunk.heading, chunk.lead, chunk.text):
+            for reference in references_in(text, chunk.doc_id, catalog):
+                if (reference.doc_id, unit_of(reference.label)) not in own:
+                    related.setdefault(reference)
+    return list(related)
+
+
+@dataclass(frozen=True)
+class _Mention:
+    start: int
+    end: int
+    label: str  # as written, before checking that the index holds it
+    doc_id: str
+
+    def inside(self, other: _Mention) -> bool:
+        return other.start <= self.start and self.end <= other.end and (self.start, self.end) != (other.start, other.end)
+
+
+def _article_labels(match: re.Match[str]) -> list[str]:
+    """ "8 to 15" -> Articles 8..15; "22(1) and (4)" -> 22(1), 22(4); "55 or 56" -> 55, 56."""
+    labels: list[str] = []
+    tokens = re.findall(rf"{_ITEM}|\(\w{{1,4}}\)|\bto\b", match["items"])
+    for previous, token in zip([None, *tokens], tokens):
+        if token == "to":
+            continue
+        if token.startswith("("):
+            if labels:
+                labels.append(re.sub(r"\(.*$", "", labels[-1]) + token)
+        elif previous == "to" and labels and labels[-1].split()[-1].isdigit() and token.isdigit():
+            first = int(labels[-1].split()[-1])
+            labels.extend(f"Article {n}" for n in range(first + 1, min(int(token), first + 100) + 1))
+        else:
+            labels.append(f"Article {token}")
+    return labels
+
+
+def _annex_labels(match: re.Match[str]) -> list[str]:
+    part = f", {match['part']}" if match["part"] else ""
+    return [f"Annex {number}{part}" for number in _listed(match["items"])]
+
+
+def _annex_point_labels(match: re.Match[str]) -> list[str]:
+    return [f"Annex {match['annex']}, point {number}" for number in _listed(match["items"])]
+
+
+def _chapter_labels(match: re.Match[str]) -> list[str]:
+    """ "Chapters I and II" -> both; "Chapter III Section 4" -> that section (a section belongs to the last chapter)."""
+    numbers = _listed(match["items"])
+    section = f"Section {match['section']}" if match["section"] else ""
+    return [container_label(f"Chapter {n}", section if i == len(numbers) - 1 else "") for i, n in enumerate(numbers)]
+
+
+def _section_of_labels(match: re.Match[str]) -> list[str]:
+    return [container_label(f"Chapter {match['chapter']}", f"Section {match['section']}")]
+
+
+_READERS = ((_ARTICLES, _article_labels), (_ANNEXES, _annex_labels), (_ANNEX_POINTS, _annex_point_labels),
+            (_CHAPTERS, _chapter_labels), (_SECTION_OF, _section_of_labels))
+
+
+def _mentions(text: str, doc_id: str, catalog: Catalog) -> list[_Mention]:
+    """Every reference in order; "Annex III" inside "points 1 and 6 of Annex III" is not a second one."""
+    found = []
+    for pattern, labels_of in _READERS:
+        for match in pattern.finditer(text):
+            target = _target_document(text, match.end(), doc_id, catalog)
+            if target:
+                found.extend(_Mention(match.start(), match.end(), label, target) for label in labels_of(match))
+    return sorted((m for m in found if not any(m.inside(other) for other in found)), key=lambda m: m.start)
+
+
+def _target_document(text: str, end: int, doc_id: str, catalog: Catalog) -> str | None:
+    """The document a reference ending at `end` points into: this one, another indexed act, or none."""
+    scope = _SCOPE.match(text, end)
+    if scope is None or (scope.group("act") or "").startswith("this "):
+        return doc_id
+    if scope.group("type") is None:
+        return None  # "of that Regulation", "of the Charter", "TFEU": not an act we can resolve
+    first, second = int(scope.group("first")), int(scope.group("second"))
+    year, number = (second, first) if scope.group("no") else (first, second)
+    return _indexed_act(catalog, _ACT_TYPES[scope.group("type")], year, number, doc_id)
+
+
+def _indexed_act(catalog: Catalog, act_type: str, year: int, number: int, source: str) -> str | None:
+    """The indexed document of that act, in the source's language when there are several."""
+    language = catalog.document(source).get("language")
+    matches = [d for d in catalog.documents if (m := _ELI.search(d.get("eli") or ""))
+               and (m["type"], int(m["year"]), int(m["number"])) == (act_type, year, number)]
+    preferred = [d for d in matches if d.get("language") == language] or matches
+    return preferred[0]["doc_id"] if preferred else None
+
+
+def _listed(items: str) -> list[str]:
+    return re.findall(rf"\b(?:{_ROMAN}|\d+)\b", items)
+
+
+def _nearest_citable(catalog: Catalog, doc_id: str, label: str) -> str | None:
+    """The label itself when the index holds it, else its closest parent: "Article 5(1)(z)" -> "Article 5(1)"."""
+    while label:
+        if catalog.exists(doc_id, label):
+            return label
+        shorter = re.sub(r"(?:\(\w+\)|,[^,]*)$", "", label)
+        if shorter == label:
+            return None
+        label = shorter
+    return None

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# RegKB in one command: install, ingest the official texts, serve the app.
+#
+#   ./run.sh            install (once), ingest (incremental), start the app on http://127.0.0.1:8501
+#   ./run.sh install    install only (what CI does before the tests)
+#   ./run.sh ingest     install and ingest, no app
+#
+# Environment: REGKB_MIRROR   folder with local copies of the official files
+#                             (default ../shared/corpus when it exists; else downloads from EUR-Lex)
+#              REGKB_DATA_DIR where the index lives (default ./data)
+#              REGKB_MODEL    sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2)
+#              PORT           app port (default 8501)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+
+install() {
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    local pip=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
+    # torch is pinned to the CPU build: an unpinned torch pulls several GB of CUDA packages.
+    if [ -d /opt/wheels ]; then
+        "${pip[@]}" --find-links /opt/wheels "torch==2.13.0"
+    else
+        "${pip[@]}" --index-url https://download.pytorch.org/whl/cpu "torch==2.13.0"
+    fi
+    "${pip[@]}" -e ".[test]"
+}
+
+ingest() {
+    local mirror=${REGKB_MIRROR:-../shared/corpus}
+    if [ -d "$mirror" ]; then
+        "$VENV/bin/python" -m ingest --mirror "$mirror"
+    else
+        "$VENV/bin/python" -m ingest
+    fi
+}
+
+serve() {
+    exec "$VENV/bin/python" -m streamlit run app.py --server.headless true \
+        --server.address "${HOST:-127.0.0.1}" --server.port "${PORT:-8501}"
+}
+
+case "${1:-all}" in
+    install) install ;;
+    ingest) install && ingest ;;
+    all) install && ingest && serve ;;
+    *) echo "usage: ./run.sh [install|ingest]" >&2; exit 2 ;;
+esac

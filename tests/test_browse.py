@@ -1,0 +1,242 @@
+"""Reading by structure: contents, cross-references, defined terms and application dates.
+
+The mini act (a real index built from tests/fixtures/mini-act.html) covers what it
+has; the AI Act's definitions and Article 113 come as their own wording in small
+hand-made chunks, and once for real behind the `slow` mark.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from index import store
+from index.browse import Catalog, breadcrumb, chapter_of, documents, unit_chunks, unit_of
+from index.config import Settings
+from index.glossary import definitions_in, glossary_of
+from index.model import Chunk
+from index.references import Reference, references_in, related_provisions
+from index.timeline import application_article, timeline
+
+MINI = "user-mini-act"
+
+
+@pytest.fixture(scope="module")
+def catalog(mini_index: Settings) -> Catalog:
+    return Catalog.of(store.load(mini_index))
+
+
+def chunk(label: str, text: str, heading: str = "", path: tuple[str, ...] = (), lead: str = "",
+          doc_id: str = "act", order: int = 0) -> Chunk:
+    unit = unit_of(label)
+    return Chunk(id=f"{doc_id}/{label}", doc_id=doc_id, label=label, unit=unit, kind=unit.split()[0].lower(),
+                 heading=heading, path=path, text=text, lead=lead, passage=text, url="", page=None, order=order)
+
+
+# ---- the two original lookups keep their behaviour ------------------------------------------------------
+
+
+def test_documents_lists_the_manifest_documents(catalog: Catalog) -> None:
+    assert [d["doc_id"] for d in documents(catalog.index)] == [MINI, "user-notes"]
+
+
+def test_unit_chunks_returns_a_provision_or_any_part_of_it(catalog: Catalog) -> None:
+    index = catalog.index
+    assert [c.label for c in unit_chunks(index, MINI, "Article 2")] == [
+        "Article 2(1)(a)", "Article 2(1)(b)", "Article 2(1)", "Article 2(2)"]
+    assert [c.label for c in unit_chunks(index, MINI, "Article 2(1)(b)")] == ["Article 2(1)(b)"]
+    assert unit_chunks(index, MINI, "Article 20") == []
+
+
+# ---- contents ---------------------------------------------------------------------------------------------
+
+
+def test_table_of_contents_is_in_document_order_grouped_into_parts(catalog: Catalog) -> None:
+    contents = catalog.contents[MINI]
+    assert [e.unit for e in contents] == ["Recital 1", "Recital 2", "Article 1", "Article 2", "Article 3", "Annex I"]
+    assert catalog.parts(MINI) == ["Recitals", "Chapter I — General provisions",
+                                   "Chapter II — Prohibited mowing practices", "Annexes"]
+    assert catalog.entry(MINI, "Article 3").caption == "Article 3 · Penalties"
+    assert catalog.chapters(MINI) == {"Chapter I": "Chapter I — General provisions",
+                                      "Chapter II": "Chapter II — Prohibited mowing practices"}
+
+
+def test_chapters_open_as_the_list_of_their_provisions(catalog: Catalog) -> None:
+    assert [e.unit for e in catalog.units_under(MINI, "Chapter II")] == ["Article 2", "Article 3"]
+    assert catalog.container_title(MINI, "Chapter II") == "Chapter II — Prohibited mowing practices"
+
+
+def test_every_label_and_its_parents_are_citable(catalog: Catalog) -> None:
+    for label in ("Article 2(1)(b)", "Article 2(1)", "Article 2", "Annex I, point 1(a)", "Annex I, point 1",
+                  "Chapter II", "Recital 2"):
+        assert catalog.exists(MINI, label), label
+    assert not catalog.exists(MINI, "Article 9")
+
+
+def test_breadcrumb_and_chapter_are_the_short_names_a_citation_uses(catalog: Catalog) -> None:
+    point = unit_chunks(catalog.index, MINI, "Article 2(1)(b)")[0]
+    assert breadcrumb(point) == ("Chapter II", "Article 2")
+    assert chapter_of(point) == "Chapter II"
+    assert chapter_of(unit_chunks(catalog.index, MINI, "Annex I")[0]) == ""
+
+
+# ---- cross-references -------------------------------------------------------------------------------------
+
+
+def test_references_in_the_mini_act_link_to_provisions_that_exist(catalog: Catalog) -> None:
+    assert references_in("Infringements of Article 2 shall be fined; see Article 9 and Annex I.", MINI, catalog) == [
+        Reference(MINI, "Article 2"), Reference(MINI, "Annex I")]
+    assert references_in("point (b) of Article 2(1), first subparagraph", MINI, catalog) == [Reference(MINI, "Article 2(1)")]
+
+
+def test_related_provisions_leave_out_the_provision_itself(catalog: Catalog) -> None:
+    article_3 = unit_chunks(catalog.index, MINI, "Article 3")
+    assert related_provisions(catalog, article_3) == [Reference(MINI, "Article 2")]
+    assert related_provisions(catalog, unit_chunks(catalog.index, MINI, "Annex I")) == [Reference(MINI, "Article 2")]
+    assert related_provisions(catalog, unit_chunks(catalog.index, MINI, "Article 2")) == []
+
+
+def reference_catalog() -> Catalog:
+    """Two acts that cite each other, as the AI Act cites the GDPR."""
+    ai_act = [chunk(label, "text", path=path, order=i, doc_id="ai-act") for i, (label, path) in enumerate([
+        ("Article 5(1)(a)", ("Chapter II — Prohibited AI practices", "Article 5 — Prohibited AI practices")),
+        *((f"Article {n}(1)", ("Chapter III — High-risk AI systems", "Section 2 — Requirements", f"Article {n} — x"))
+          for n in range(8, 16)),
+        ("Article 22(1)", ("Chapter III — High-risk AI systems", "Section 3 — Obligations", "Article 22 — x")),
+        ("Article 22(4)", ("Chapter III — High-risk AI systems", "Section 3 — Obligations", "Article 22 — x")),
+        ("Annex III, point 4(a)", ("Annex III — High-risk AI systems",)),
+        ("Annex III, point 6(a)", ("Annex III — High-risk AI systems",)),
+    ])]
+    gdpr = [chunk("Article 9(1)", "text", path=("Chapter II — Principles", "Article 9 — x"), doc_id="gdpr")]
+    documents = [{"doc_id": "ai-act", "eli": "http://data.europa.eu/eli/reg/2024/1689/oj", "language": "en"},
+                 {"doc_id": "gdpr", "eli": "http://data.europa.eu/eli/reg/2016/679/oj", "language": "en"}]
+    manifest = store.BuildManifest("b", "", "m", 1, "flat", documents, {})
+    return Catalog.of(store.LoadedIndex(None, manifest, [*ai_act, *gdpr], None, None))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Articles 8 to 11", ["Article 8", "Article 9", "Article 10", "Article 11"]),
+    ("Article 22(1) and (4)", ["Article 22(1)", "Article 22(4)"]),
+    ("Article 8 or 9 of this Regulation", ["Article 8", "Article 9"]),
+    ("Article 5(1), first subparagraph, point (a)", ["Article 5(1)"]),
+    ("Annex III, point 4(a), and points 4 and 6 of Annex III", ["Annex III, point 4(a)", "Annex III, point 4",
+                                                                "Annex III, point 6"]),
+    ("Chapter III, Section 2, and Chapters II and III", ["Chapter III, Section 2", "Chapter II", "Chapter III"]),
+    ("Section 3 of Chapter III", ["Chapter III, Section 3"]),
+])
+def test_reference_forms_of_eu_legislation(text: str, expected: list[str]) -> None:
+    assert [r.label for r in references_in(text, "ai-act", reference_catalog())] == expected
+
+
+def test_references_to_another_act_follow_it_only_when_it_is_indexed() -> None:
+    catalog = reference_catalog()
+    assert references_in("Article 9(1) of Regulation (EU) 2016/679", "ai-act", catalog) == [Reference("gdpr", "Article 9(1)")]
+    for elsewhere in ("Article 9 of Directive (EU) 2016/680", "Article 10 of Regulation (EU) No 182/2011",
+                      "Article 8 TFEU", "Chapter III, Section 2, of that Regulation"):
+        assert references_in(elsewhere, "ai-act", catalog) == [], elsewhere
+
+
+# ---- defined terms ----------------------------------------------------------------------------------------
+
+
+AI_ACT_DEFINITIONS = [
+    chunk("Article 3(1)", "(1) ‘AI system’ means a machine-based system that is designed to operate with varying "
+          "levels of autonomy;", heading="Definitions"),
+    chunk("Article 3(4)", "(4) ‘deployer’ means a natural or legal person, public authority, agency or other body "
+          "using an AI system under its authority;", heading="Definitions"),
+    chunk("Article 3(58)", "(58) ‘subject’, for the purpose of real-world testing, means a natural person who "
+          "participates in testing in real-world conditions;", heading="Definitions"),
+    chunk("Article 3(63)", "(63) ‘general-purpose AI model’ means an AI model that displays significant generality;",
+          heading="Definitions"),
+    chunk("Article 26(1)", "1. Deployers of high-risk AI systems shall take appropriate measures.", heading="x"),
+]
+
+
+def test_the_definitions_article_gives_the_glossary() -> None:
+    glossary = glossary_of(AI_ACT_DEFINITIONS)
+    assert [(d.term, d.label) for d in glossary.definitions] == [
+        ("AI system", "Article 3(1)"), ("deployer", "Article 3(4)"), ("subject", "Article 3(58)"),
+        ("general-purpose AI model", "Article 3(63)")]
+    assert glossary.definitions[1].text.startswith("‘deployer’ means a natural or legal person")
+    assert glossary.defined_in("Article 3") and not glossary.defined_in("Article 26")
+
+
+def test_defined_terms_are_found_where_they_occur_plurals_included() -> None:
+    glossary = glossary_of(AI_ACT_DEFINITIONS)
+    text = "Deployers of high-risk AI systems shall use general-purpose AI models subject to checks."
+    assert [(text[u.start:u.end], u.definition.label) for u in glossary.uses(text)] == [
+        ("Deployers", "Article 3(4)"), ("AI systems", "Article 3(1)"), ("general-purpose AI models", "Article 3(63)")]
+
+
+def test_several_definitions_in_one_passage_are_points_of_it() -> None:
+    text = ("For the purposes of this Regulation, the following definitions apply: (1) ‘lawnmower’ means a machine "
+            "that cuts grass; (2) ‘operator’ means a person who sets a lawnmower to mow;")
+    assert [(d.term, d.label, d.text) for d in definitions_in("Article 1", text)] == [
+        ("lawnmower", "Article 1, point (1)", "‘lawnmower’ means a machine that cuts grass"),
+        ("operator", "Article 1, point (2)", "‘operator’ means a person who sets a lawnmower to mow")]
+
+
+def test_french_definitions_are_read_too() -> None:
+    [definition] = definitions_in("Article 3(4)", "4) «déployeur», une personne physique ou morale;")
+    assert (definition.term, definition.text) == ("déployeur", "«déployeur», une personne physique ou morale")
+
+
+# ---- what applies when ------------------------------------------------------------------------------------
+
+
+def test_the_mini_act_applies_from_the_date_its_text_gives(catalog: Catalog) -> None:
+    dates = timeline(catalog, MINI)
+    assert dates is not None and dates.source.unit == "Article 3"
+    [milestone] = dates.milestones
+    assert (milestone.day, milestone.event, milestone.covers) == (date(2100, 5, 1), "Application", ())
+    assert milestone.quote == "This Regulation shall apply from 1 May 2100"
+    assert timeline(catalog, "user-notes") is None
+
+
+def article_113_catalog() -> Catalog:
+    path = ("Chapter XIII — Final provisions", "Article 113 — Entry into force and application")
+    intro = ("This Regulation shall enter into force on the twentieth day following that of its publication in the "
+             "Official Journal of the European Union. It shall apply from 2 August 2026. However:")
+    points = ["(a) Chapters I and II shall apply from 2 February 2025;",
+              "(b) Chapter III Section 4 and Article 78 shall apply from 2 August 2025, with the exception of Article 101;",
+              "(c) Article 6(1) and the corresponding obligations in this Regulation shall apply from 2 August 2027."]
+    cited = [chunk(label, "text", path=(f"Chapter {c} — x", *((f"Section {s} — x",) if s else ()), f"{label} — x"),
+                   order=i, doc_id="ai-act")
+             for i, (label, c, s) in enumerate([("Article 1", "I", ""), ("Article 5", "II", ""), ("Article 6(1)", "III", "1"),
+                                                ("Article 28", "III", "4"), ("Article 78", "VII", ""),
+                                                ("Article 101", "XII", "")])]
+    article = [chunk(f"Article 113({p[1]})", p, heading="Entry into force and application", path=path, lead=intro,
+                     order=100 + i, doc_id="ai-act") for i, p in enumerate(points)]
+    documents = [{"doc_id": "ai-act", "version_date": "2024-07-12", "eli": "", "language": "en"}]
+    manifest = store.BuildManifest("b", "", "m", 1, "flat", documents, {})
+    return Catalog.of(store.LoadedIndex(None, manifest, [*cited, *article], None, None))  # type: ignore[arg-type]
+
+
+def test_article_113_becomes_dated_milestones_linked_to_what_they_cover() -> None:
+    catalog = article_113_catalog()
+    assert application_article(catalog, "ai-act").unit == "Article 113"
+    milestones = timeline(catalog, "ai-act").milestones
+    assert [(m.day, m.event) for m in milestones] == [
+        (date(2024, 8, 1), "Entry into force"), (date(2025, 2, 2), "Application"), (date(2025, 8, 2), "Application"),
+        (date(2026, 8, 2), "Application"), (date(2027, 8, 2), "Application")]
+    in_force, chapters, section, general, article_6 = milestones
+    assert "12 July 2024" in in_force.note
+    assert [r.label for r in chapters.covers] == ["Chapter I", "Chapter II"]
+    assert [r.label for r in section.covers] == ["Chapter III, Section 4", "Article 78"]
+    assert [r.label for r in section.excepted] == ["Article 101"]
+    assert (general.quote, general.covers) == ("It shall apply from 2 August 2026", ())
+    assert [r.label for r in article_6.covers] == ["Article 6(1)"]
+
+
+@pytest.mark.slow
+def test_the_real_ai_act_timeline_and_glossary(corpus_index: Settings) -> None:
+    catalog = Catalog.of(store.load(corpus_index))
+    dates = timeline(catalog, "ai-act")
+    assert dates.source.unit == "Article 113"
+    assert [m.day for m in dates.milestones] == [date(2024, 8, 1), date(2025, 2, 2), date(2025, 8, 2),
+                                                 date(2026, 8, 2), date(2027, 8, 2)]
+    assert timeline(catalog, "gdpr").milestones[-1].day == date(2018, 5, 25)
+    deployer = next(d for d in catalog.glossaries["ai-act"].definitions if d.term == "deployer")
+    assert deployer.label == "Article 3(4)"
+    assert Reference("ai-act", "Article 6(2)") in related_provisions(catalog, catalog.chunks("ai-act", "Annex III"))

@@ -1,0 +1,241 @@
+"""Ingest killed at any point, files corrupted, rebuilds under live queries: the index keeps answering right.
+
+The kill tests run the real CLI (`python -m ingest`) in a subprocess and send
+SIGKILL or SIGINT at random moments and at chosen phases of the build write,
+which lasts milliseconds and a random delay alone would almost never hit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index import store
+from index.answer import ask
+from index.api import ApiConfig, create_app
+from index.config import Settings
+from index.embedder import Embedder
+from index.search import Searcher
+from ingest.pipeline import Ingestor
+from ingest.sources import Resolver
+from tests.conftest import FIXTURES, build_index
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = int(os.environ.get("REGKB_CRASH_SEED", "1689"))
+PROBE = "may a robot mower frighten hedgehogs?"  # answered from the mini act, whatever else is indexed
+NOTES_PROBE = "lithium cells stored in a dry shed over winter"
+
+
+@dataclass(frozen=True)
+class Trial:
+    phase: str
+    signal: signal.Signals
+    returncode: int | None = None
+
+
+def ingest_command(config: Settings, *args: str) -> list[str]:
+    return [sys.executable, "-m", "ingest", *args, "--data-dir", str(config.data_dir), "--quiet", "--offline"]
+
+
+def live_documents(config: Settings) -> set[str]:
+    return {d["doc_id"] for d in store.load(config).manifest.documents}
+
+
+def answers(searcher: Searcher, question: str = PROBE) -> list[dict[str, object]]:
+    return [r.to_json() for r in ask(searcher, question, 3)]
+
+
+def assert_serving(searcher: Searcher, config: Settings, embedder: Embedder) -> None:
+    """The live build passes its checksums, and a searcher that ran all along answers as a fresh one on it does."""
+    assert live_documents(config) >= {"user-mini-act"}
+    expected = answers(Searcher(config, embedder))
+    assert expected[0]["doc_id"] == "user-mini-act"
+    assert answers(searcher) == expected
+    assert searcher.index.path == store.current_build_path(config)
+
+
+def new_staging(config: Settings, before: set[str]) -> Path | None:
+    return next((p for p in config.builds.glob(".*.tmp") if p.name not in before), None)
+
+
+def kill_during(process: subprocess.Popen, config: Settings, phase: Callable[[Path | None], bool],
+                jitter: float, sig: signal.Signals, before: set[str], seconds: float = 60) -> int:
+    """Send `sig` once `phase` holds (polled every half millisecond), `jitter` seconds later; the exit code."""
+    deadline = time.monotonic() + seconds
+    while process.poll() is None and time.monotonic() < deadline:
+        if phase(new_staging(config, before)):
+            time.sleep(jitter)
+            process.send_signal(sig)
+            break
+        time.sleep(0.0005)
+    return process.wait(timeout=seconds)
+
+
+def after(delay: float) -> Callable[[Path | None], bool]:
+    started = time.monotonic()
+    return lambda _: time.monotonic() - started >= delay
+
+
+PHASES: dict[str, Callable[[float], Callable[[Path | None], bool]]] = {
+    "at a random moment": after,
+    "once the build folder exists": lambda _: lambda staging: staging is not None,
+    "once the vectors are written": lambda _: lambda staging: staging is not None and (staging / "dense.faiss").exists(),
+    "once the manifest is written": lambda _: lambda staging: staging is not None and (staging / "manifest.json").exists(),
+}
+
+
+@pytest.fixture
+def live(tmp_path: Path, embedder: Embedder) -> Settings:
+    """A live index of the mini act, with the notes' vectors already cached so re-adding them needs no model."""
+    config = build_index(tmp_path / "data", embedder, [FIXTURES / "mini-act.html", FIXTURES / "notes.txt"])
+    resolver = Resolver(None, config.cache / "sources", offline=True)
+    Ingestor(config, resolver, embedder, progress=False).run([], [], remove={"user-notes"})
+    assert live_documents(config) == {"user-mini-act"}
+    return config
+
+
+def test_ingest_killed_anywhere_leaves_the_previous_index_serving(live, embedder, tmp_path):
+    rng = random.Random(SEED)
+    serving = Searcher(live, embedder)
+    trials: list[Trial] = []
+    for phase_name, phase in PHASES.items():
+        for sig in (signal.SIGKILL, signal.SIGINT):
+            toggle = ("--remove", "user-notes") if "user-notes" in live_documents(live) else (str(FIXTURES / "notes.txt"),)
+            before = {p.name for p in live.builds.glob(".*.tmp")}
+            process = subprocess.Popen(ingest_command(live, *toggle), cwd=ROOT, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            code = kill_during(process, live, phase(rng.uniform(0.0, 1.5)), rng.uniform(0.0, 0.02), sig, before)
+            trials.append(Trial(phase_name, sig, code))
+            print(trials[-1])  # shown by pytest if an assertion below fails
+            assert_serving(serving, live, embedder)
+            if sig == signal.SIGINT:
+                assert new_staging(live, before) is None, f"Ctrl-C left its half-written build behind: {trials}"
+    assert any(t.returncode not in (0, None) for t in trials), f"no trial was interrupted: {trials}"
+
+    extra = tmp_path / "extra-briefing.txt"
+    extra.write_text(f"Solar sheds\n\nA garden shed with solar panels needs permit number {SEED} first.\n")
+    process = subprocess.Popen(ingest_command(live, str(extra)), cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    kill_during(process, live, after(rng.uniform(0.0, 8.0)), 0.0, rng.choice([signal.SIGKILL, signal.SIGINT]), set())
+    assert_serving(serving, live, embedder)
+
+    finished = subprocess.run(ingest_command(live, str(extra), str(FIXTURES / "notes.txt")), cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert live_documents(live) == {"user-mini-act", "user-notes", "user-extra-briefing"}
+    assert_serving(serving, live, embedder)
+    assert answers(serving, NOTES_PROBE)[0]["doc_id"] == "user-notes"
+
+
+def test_searches_during_a_rebuild_never_fail_and_then_see_the_new_document(live, embedder):
+    serving = Searcher(live, embedder)
+    seen: list[set[str]] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def query_in_a_loop() -> None:
+        while not stop.is_set():
+            try:
+                seen.append({r.hit.chunk.doc_id for r in ask(serving, NOTES_PROBE, 3)})
+            except BaseException as error:  # noqa: BLE001 - any failure at all is what this test looks for
+                errors.append(error)
+
+    reader = threading.Thread(target=query_in_a_loop)
+    reader.start()
+    try:
+        # Its own model instance: one tokenizer is not to be shared by two threads (see index.api.SerialEmbedder).
+        build_index(live.data_dir, Embedder(), [FIXTURES / "notes.txt"])
+        deadline = time.monotonic() + 30
+        while not any("user-notes" in docs for docs in seen) and time.monotonic() < deadline and not errors:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        reader.join(timeout=60)
+    assert errors == []
+    switch = next(i for i, docs in enumerate(seen) if "user-notes" in docs)
+    assert switch > 0 and all("user-notes" not in docs for docs in seen[:switch])
+    assert all("user-notes" in docs for docs in seen[switch:])
+
+
+# -- corruption --------------------------------------------------------------------------------
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def retitle(path: Path) -> None:
+    """Still valid JSON, still the same length: only the manifest's own checksum can tell."""
+    path.write_text(path.read_text().replace("mini-act", "mini-ACT"))
+
+
+@pytest.fixture
+def copy_of_mini(mini_index: Settings, tmp_path: Path) -> Callable[[], Settings]:
+    def copy() -> Settings:
+        target = tmp_path / f"data-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(mini_index.data_dir, target, symlinks=True)
+        return Settings(target, mini_index.model)
+
+    return copy
+
+
+@pytest.mark.parametrize("damage", [truncate, flip_a_byte])
+def test_every_damaged_index_file_is_detected_by_name(copy_of_mini, embedder, damage):
+    names = ["manifest.json", *store.load(copy_of_mini()).manifest.files]
+    assert {"chunks.jsonl", "dense.faiss"} < set(names) and any(n.startswith("lexical/") for n in names)
+    for name in names:
+        config = copy_of_mini()
+        damage(store.current_build_path(config) / name)
+        with pytest.raises(store.IndexUnavailable, match=rf"{name}.*(corrupted|unreadable).*python -m ingest"):
+            Searcher(config, embedder).search(PROBE)
+
+
+def test_an_altered_manifest_fails_its_own_checksum(copy_of_mini):
+    config = copy_of_mini()
+    retitle(store.current_build_path(config) / "manifest.json")
+    with pytest.raises(store.IndexUnavailable, match="manifest.json is corrupted"):
+        store.load(config)
+
+
+def test_a_manifest_from_before_checksums_still_loads(copy_of_mini):
+    config = copy_of_mini()
+    path = store.current_build_path(config) / "manifest.json"
+    fields = json.loads(path.read_text())
+    del fields["checksum"]
+    path.write_text(json.dumps(fields))
+    assert store.load(config).manifest.checksum == ""
+
+
+def test_a_switch_to_a_corrupted_build_is_refused_not_served(copy_of_mini, embedder):
+    config = copy_of_mini()
+    serving = Searcher(config, embedder)
+    assert answers(serving)[0]["doc_id"] == "user-mini-act"
+    damaged = config.builds / "damaged"
+    shutil.copytree(store.current_build_path(config), damaged)
+    flip_a_byte(damaged / "chunks.jsonl")
+    link = config.data_dir / ".current-test"
+    os.symlink(os.path.relpath(damaged, config.data_dir), link)
+    os.replace(link, config.current)
+    with pytest.raises(store.IndexUnavailable, match="chunks.jsonl is corrupted"):
+        ask(serving, PROBE, 1)
+    response = TestClient(create_app(config, ApiConfig(), embedder)).get("/search", params={"q": PROBE})
+    assert response.status_code == 503 and "chunks.jsonl is corrupted" in response.json()["error"]["message"]

@@ -1,0 +1,74 @@
+"""PgVectorStore on a real PostgreSQL 16 + pgvector (the pgserver wheel), started in a tmp dir on a Unix socket."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+
+pytest.importorskip("psycopg", reason="psycopg is not installed: pip install 'psycopg[binary]' pgserver")
+pytest.importorskip("pgserver", reason="pgserver (PostgreSQL + pgvector wheel) is not installed: pip install pgserver")
+
+from index import store  # noqa: E402 - after the skips, which explain a missing server better than an ImportError
+from index.answer import ask  # noqa: E402
+from index.config import Settings  # noqa: E402
+from index.embedder import Embedder  # noqa: E402
+from index.pgvector import PgVectorStore, local_server  # noqa: E402
+from index.search import Filters, QueryError, Searcher  # noqa: E402
+
+HEDGEHOG = "Can a mower read how hedgehogs feel?"
+
+
+@pytest.fixture(scope="module")
+def server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with ExitStack() as stack:
+        try:
+            uri = stack.enter_context(local_server(tmp_path_factory.mktemp("pg")))
+        except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+            pytest.skip(f"pgserver could not start PostgreSQL here: {error}")
+        yield uri
+
+
+@pytest.fixture(scope="module")
+def pg_store(server_uri: str, mini_index: Settings, embedder: Embedder) -> Iterator[PgVectorStore]:
+    with PgVectorStore(server_uri, embedder, table="mini") as pg:
+        pg.load(store.load(mini_index))
+        yield pg
+
+
+def test_hybrid_search_finds_the_provision(pg_store: PgVectorStore) -> None:
+    top = pg_store.search(HEDGEHOG, k=3)[0]
+    assert (top.chunk.doc_id, top.chunk.unit) == ("user-mini-act", "Article 2")
+    assert top.dense_rank is not None and top.lexical_rank is not None
+    assert top.document["doc_id"] == "user-mini-act"
+
+
+def test_dense_ranking_matches_exact_faiss(pg_store: PgVectorStore, mini_searcher: Searcher) -> None:
+    question = "fines for infringements"
+    faiss_ids = [h.chunk.id for h in mini_searcher.search(question, 5, mode="dense")]
+    assert [h.chunk.id for h in pg_store.search(question, 5, mode="dense")] == faiss_ids
+
+
+def test_lexical_search_ranks_by_the_words(pg_store: PgVectorStore) -> None:
+    hits = pg_store.search("lithium cells stored over winter", 3, mode="lexical")
+    assert hits[0].chunk.doc_id == "user-notes" and hits[0].chunk.unit == "Battery safety"
+    assert hits[0].dense_rank is None
+
+
+def test_document_filter_keeps_only_that_document(pg_store: PgVectorStore) -> None:
+    hits = pg_store.search(HEDGEHOG, 10, Filters(docs=("user-notes",)))
+    assert hits and {h.chunk.doc_id for h in hits} == {"user-notes"}
+    with pytest.raises(QueryError, match="unknown document"):
+        pg_store.search(HEDGEHOG, 3, Filters(docs=("no-such-doc",)))
+
+
+def test_ask_groups_results_from_the_store(pg_store: PgVectorStore) -> None:
+    results = ask(pg_store, HEDGEHOG, k=3)  # type: ignore[arg-type] - the store answers search() like Searcher
+    assert results[0].hit.chunk.unit == "Article 2"
+
+
+def test_reloading_replaces_the_rows(pg_store: PgVectorStore, mini_index: Settings) -> None:
+    pg_store.load(store.load(mini_index))
+    assert pg_store.count() == store.load(mini_index).manifest.chunk_count

