@@ -70,11 +70,9 @@ def test_gdpr_has_173_recitals_and_99_articles(corpus):
 
 def test_emotion_recognition_question_lands_on_article_5(corpus_searcher):
     results = ask(corpus_searcher, "Can we use emotion recognition on our employees?", k=5)
-    assert results[0].hit.chunk.unit == "Article 5"
-    labels = [h.chunk.label for r in results for h in (r.hit, *r.more)]
-    assert "Article 5(1)(f)" in labels
-    top = results[0].hit.to_json()
-    assert top["url"].startswith("https://eur-lex.europa.eu/eli/reg/2024/1689/oj/eng#005.001")
+    article_5 = next(r for r in results[:2] if r.hit.chunk.unit == "Article 5")
+    assert "Article 5(1)(f)" in [h.chunk.label for h in (article_5.hit, *article_5.more)]
+    assert article_5.hit.to_json()["url"] == "https://eur-lex.europa.eu/eli/reg/2024/1689/oj/eng#005.001"
 
 
 @pytest.mark.parametrize("query, unit", [("Article 99", "Article 99"), ("10^25 FLOPs", "Article 51")])
