@@ -1,0 +1,231 @@
+"""The Streamlit app, driven by AppTest against the mini index, and the logic behind what it shows.
+
+Every flow of the page runs in-process in a few seconds: ask (from the URL, an
+example, with filters), bad questions, no index, browse (contents, provisions,
+chapters, related provisions), the timeline, and that nothing is rendered as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from streamlit.testing.v1 import AppTest
+
+from index import store
+from index.browse import Catalog
+from index.config import Settings
+from index.export import WORD_JOINER, answer_markdown, citation_line, escape_markdown
+from index.highlight import Highlighter, sentences
+from index.question import Scope, answer
+from index.search import Searcher
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+MINI = "user-mini-act"
+QUESTION = "Can a lawnmower infer the emotions of hedgehogs?"
+
+Start = Callable[..., AppTest]
+
+
+@pytest.fixture
+def start(mini_index: Settings, monkeypatch: pytest.MonkeyPatch) -> Start:
+    """Open the app on the mini index with these URL parameters, as a browser would."""
+    monkeypatch.setenv("REGKB_DATA_DIR", str(mini_index.data_dir))
+
+    def run(**params: str | list[str]) -> AppTest:
+        app = AppTest.from_file(APP, default_timeout=120)
+        app.query_params.update(params)
+        app.run()
+        assert not app.exception, app.exception
+        return app
+
+    return run
+
+
+def markdown_text(app: AppTest) -> str:
+    return "\n".join(m.value for m in app.markdown)
+
+
+def labels_of_cards(app: AppTest) -> list[str]:
+    return re.findall(r"^\*\*(.+?)\*\* · ", markdown_text(app), flags=re.MULTILINE)
+
+
+# ---- Ask --------------------------------------------------------------------------------------------------
+
+
+def test_a_question_in_the_url_opens_on_its_answer(start: Start) -> None:
+    app = start(q=QUESTION)
+    assert labels_of_cards(app)[0] == "Article 2(1)(b)"
+    text = markdown_text(app)
+    assert "**At a glance**" in text and "— **Article 2(1)(b) mini-act**" in text
+    assert ":yellow-background[(b) the use of a lawnmower that infers the emotions of hedgehogs" in text
+    captions = "\n".join(c.value for c in app.caption)
+    assert "Not legal advice" in captions and "Your document\\: mini-act.html" in captions
+    assert "Chapter II › Article 2 · Prohibited mowing practices" in captions
+
+
+def test_each_card_offers_its_citation_to_copy_and_the_answer_downloads(start: Start) -> None:
+    app = start(q=QUESTION)
+    assert app.code[0].value == "Article 2(1)(b) mini-act"
+    assert [b.label for b in app.download_button] == ["Download as Markdown"]
+
+
+def test_an_example_question_is_asked_when_picked(start: Start) -> None:
+    app = start()
+    assert labels_of_cards(app) == []
+    app.pills[0].set_value(app.pills[0].options[0]).run()
+    assert app.session_state["q"] == "Which AI practices are prohibited?"
+    assert labels_of_cards(app)
+
+
+@pytest.mark.parametrize(("question", "message"), [
+    ("   ", "The query is empty"),
+    ("mow " * 300, "the limit is 1,000"),
+])
+def test_an_empty_or_overlong_question_gets_a_clear_message(start: Start, question: str, message: str) -> None:
+    app = start(q=question)
+    assert message in app.warning[0].value
+    assert labels_of_cards(app) == []
+
+
+def test_filters_narrow_the_answer_and_live_in_the_url(start: Start) -> None:
+    assert set(labels_of_cards(start(q="mowing", kind="recital"))) <= {"Recital 1", "Recital 2"}
+    notes = start(q="mowing", doc="user-notes")
+    assert notes.multiselect(key="doc").value == ["user-notes"]
+    assert all(label.split(" ¶")[0] in ("Battery safety", "Noise") for label in labels_of_cards(notes))
+    chapter = start(q="mowing", doc=MINI, chapter="Chapter II")
+    assert chapter.selectbox(key="chapter").value == "Chapter II"
+    assert {label.split("(")[0] for label in labels_of_cards(chapter)} <= {"Article 2", "Article 3"}
+
+
+def test_reading_a_whole_provision_from_a_card_switches_to_browse(start: Start) -> None:
+    app = start(q=QUESTION)
+    app.button(key="read-1").click().run()
+    assert app.query_params["view"] == "Browse" and app.query_params["open"] == "Article 2"
+    assert app.subheader[0].value == "Article 2 — Prohibited mowing practices"
+
+
+def test_nothing_is_rendered_as_html(start: Start) -> None:
+    for app in (start(q=QUESTION), start(view="Browse", bdoc=MINI, open="Article 2"), start(view="What applies when")):
+        assert not [m for m in app.markdown if m.proto.allow_html]
+        assert not [c for c in app.caption if c.proto.allow_html]
+
+
+def test_without_an_index_the_app_says_how_to_build_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGKB_DATA_DIR", str(tmp_path))
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    assert not app.exception
+    assert "no index" in app.error[0].value
+    assert app.code[0].value == "python -m ingest --mirror ../shared/corpus"
+    assert not app.tabs
+
+
+# ---- Browse -----------------------------------------------------------------------------------------------
+
+
+def test_browse_opens_a_provision_with_its_related_provisions(start: Start) -> None:
+    app = start(view="Browse", bdoc=MINI, open="Article 3")
+    assert app.subheader[0].value == "Article 3 — Penalties"
+    assert "1\\. Infringements of Article 2 shall be subject to administrative fines" in markdown_text(app)
+    related = [b for b in app.button if b.key.startswith("brel-")]
+    assert [b.label for b in related] == ["Article 2"]
+    related[0].click().run()
+    assert app.query_params["open"] == "Article 2"
+    assert app.subheader[0].value == "Article 2 — Prohibited mowing practices"
+
+
+def test_the_contents_open_any_provision(start: Start) -> None:
+    app = start(view="Browse", bdoc=MINI)
+    assert app.subheader[0].value == "mini act"
+    app.sidebar.selectbox[1].set_value("Annexes").run()
+    app.sidebar.radio[0].set_value(app.sidebar.radio[0].options[0]).run()
+    assert app.query_params["open"] == "Annex I"
+    assert "The following lawnmowers are high-risk" in markdown_text(app)
+
+
+def test_a_chapter_opens_as_its_list_of_provisions(start: Start) -> None:
+    app = start(view="Browse", bdoc=MINI, open="Chapter II")
+    assert app.subheader[0].value == "Chapter II — Prohibited mowing practices"
+    assert [b.label for b in app.button if b.key.startswith("ch-")] == [
+        "Article 2 · Prohibited mowing practices", "Article 3 · Penalties"]
+
+
+def test_a_point_opens_alone_with_a_way_to_the_whole_provision(start: Start) -> None:
+    app = start(view="Browse", bdoc=MINI, open="Article 2(1)(b)")
+    assert "the hedgehog is asleep" in markdown_text(app)
+    assert "Operators shall keep a log" not in markdown_text(app)
+    whole = next(b for b in app.button if b.label.startswith("Showing Article 2(1)(b) only"))
+    whole.click().run()
+    assert "Operators shall keep a log" in markdown_text(app)
+
+
+# ---- What applies when ------------------------------------------------------------------------------------
+
+
+def test_the_timeline_quotes_the_application_date(start: Start) -> None:
+    app = start(view="What applies when")
+    text = markdown_text(app)
+    assert "**1 May 2100**" in text
+    assert "“This Regulation shall apply from 1 May 2100”" in text
+    assert "the act as a whole" in text
+
+
+# ---- the logic behind the page ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mini_catalog(mini_index: Settings) -> Catalog:
+    return Catalog.of(store.load(mini_index))
+
+
+def test_the_answer_quotes_only_retrieved_text(mini_searcher: Searcher, mini_catalog: Catalog) -> None:
+    result = answer(mini_searcher, mini_catalog, QUESTION)
+    assert result.glance and result.glance[0].label == "Article 2(1)(b)"
+    sources = {r.hit.chunk.label: r.hit.chunk for r in result.results}
+    for item in result.glance:
+        source = sources[item.label]
+        for piece in item.quote.split(" …"):
+            assert piece.strip() in f"{source.lead} {source.text}", piece
+
+
+def test_a_chapter_scope_keeps_only_that_chapter(mini_searcher: Searcher, mini_catalog: Catalog) -> None:
+    result = answer(mini_searcher, mini_catalog, "mowing", Scope(docs=(MINI,), chapter="Chapter I"))
+    assert [r.hit.chunk.unit for r in result.results] == ["Article 1"]
+    assert result.scope.describe(mini_catalog) == "mini-act · Chapter I"
+
+
+def test_sentences_split_legal_text_and_join_back() -> None:
+    text = "3. Deployers shall inform them (OJ L 1, p. 24). This shall not apply: (a) here; (b) there."
+    assert sentences(text) == ["3. Deployers shall inform them (OJ L 1, p. 24). ", "This shall not apply: ",
+                               "(a) here; ", "(b) there."]
+    assert "".join(sentences(text)) == text
+
+
+def test_highlights_weigh_rare_words_and_ignore_question_words(mini_catalog: Catalog) -> None:
+    highlighter = Highlighter("What must the operators keep?", mini_catalog.term_statistics)
+    assert "must" not in highlighter.terms and "what" not in highlighter.terms
+    segments = highlighter.segments("2. Operators shall keep a log of every mowing session. Mowers are loud.")
+    assert [s.matched for s in segments] == [True, False]
+
+
+def test_the_markdown_export_cites_every_passage(mini_searcher: Searcher, mini_catalog: Catalog) -> None:
+    result = answer(mini_searcher, mini_catalog, QUESTION)
+    exported = answer_markdown(result, mini_catalog)
+    assert exported.startswith(f"# {QUESTION}\n")
+    assert "Not legal advice" in exported and "Your document\\: mini-act.html" in exported
+    for item in result.results:
+        assert f"Cite as: {escape_markdown(item.hit.citation)}" in exported
+    assert citation_line(result.results[0].hit) == "Article 2(1)(b) mini-act"
+
+
+@given(st.text(alphabet=st.characters(codec="ascii", categories=["L", "N", "P", "S", "Zs"]), max_size=80))
+def test_escaped_text_renders_as_itself(text: str) -> None:
+    rendered = MarkdownIt("commonmark").renderInline(escape_markdown(text))
+    assert "<" not in rendered.replace("&lt;", "")  # no tag of any kind
+    assert html.unescape(rendered).replace(WORD_JOINER, "") == " ".join(text.split())
