@@ -8,7 +8,7 @@ HTML rendering of the same act come out with the same labels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 BlockKind = Literal["heading", "text", "item", "line"]
@@ -58,4 +58,3 @@ class Unit:
 class ParsedDocument:
     units: list[Unit]
     pages: int | None = None
-    warnings: list[str] = field(default_factory=list)

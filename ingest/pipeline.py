@@ -31,7 +31,7 @@ from ingest.model import ParsedDocument, Unit
 from ingest.sources import Resolved, Resolver, Source, SourceError, SourceFile, user_source, write_atomically
 from ingest.structure import build_units
 
-PIPELINE_VERSION = "2"  # bump when parsing or chunking changes what a document yields
+PIPELINE_VERSION = "3"  # bump when parsing or chunking changes what a document yields
 
 
 class IngestError(Exception):
@@ -65,6 +65,7 @@ class _Prepared:
     chunks: list[Chunk] | None = None
     vectors: np.ndarray | None = None
     units: int = 0
+    pages: int | None = None
     seconds: float = 0.0
 
 
@@ -174,9 +175,10 @@ class Ingestor:
     def _load_cached(self, item: _Prepared) -> None:
         cached = self._read_cache(item.key)
         if cached:
-            item.chunks, item.vectors, item.units = cached
+            item.chunks, item.vectors, header = cached
+            item.units, item.pages = header["units"], header.get("pages")
 
-    def _read_cache(self, key: str) -> tuple[list[Chunk], np.ndarray, int] | None:
+    def _read_cache(self, key: str) -> tuple[list[Chunk], np.ndarray, dict[str, Any]] | None:
         chunks_path, vectors_path = self._cache_paths(key)
         if not (chunks_path.is_file() and vectors_path.is_file()):
             return None
@@ -185,14 +187,14 @@ class Ingestor:
         if not lines or len(lines) - 1 != len(vectors):
             return None  # a cache entry from an interrupted write: rebuild it
         chunks = [Chunk.from_record(json.loads(line)) for line in lines[1:]]
-        return chunks, vectors, json.loads(lines[0])["units"]
+        return chunks, vectors, json.loads(lines[0])
 
     def _parse(self, item: _Prepared) -> None:
         started = time.perf_counter()
         parsed = parse(item.resolved)
         link = citation_link(item.source, item.resolved.file)
         item.chunks = chunk_units(item.source.id, item.source.short, parsed.units, link)
-        item.units = len(parsed.units)
+        item.units, item.pages = len(parsed.units), parsed.pages
         item.seconds = time.perf_counter() - started
 
     def _embed(self, item: _Prepared) -> None:
@@ -207,7 +209,7 @@ class Ingestor:
         item.vectors = np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
         item.seconds += time.perf_counter() - started
         chunks_path, vectors_path = self._cache_paths(item.key)
-        header = json.dumps({"doc_id": item.source.id, "units": item.units})
+        header = json.dumps({"doc_id": item.source.id, "units": item.units, "pages": item.pages})
         body = "\n".join(json.dumps(c.to_record(), ensure_ascii=False) for c in item.chunks)
         write_atomically(vectors_path, _npy_bytes(item.vectors))
         write_atomically(chunks_path, f"{header}\n{body}\n".encode())
@@ -230,7 +232,8 @@ class Ingestor:
             fresh = item.seconds > 0
             doc = {**item.source.public(), "sha256": item.resolved.sha256, "file": item.resolved.file.name,
                    "format": item.resolved.file.format, "origin": item.resolved.origin, "cache_key": item.key,
-                   "model_id": self.settings.model, "units": item.units, "chunks": len(item.chunks)}
+                   "model_id": self.settings.model, "units": item.units, "pages": item.pages,
+                   "chunks": len(item.chunks)}
             entries[item.source.id] = (doc, item.chunks, item.vectors)
             reports.append(DocumentReport(item.source.id, item.source.title, "built" if fresh else "cached",
                                           item.units, len(item.chunks), item.seconds))
