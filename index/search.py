@@ -21,7 +21,7 @@ import numpy as np
 from index import store
 from index.config import Settings
 from index.embedder import Embedder
-from index.model import Hit
+from index.model import Chunk, Hit
 from index.query import QueryPlan, understand
 from index.rerank import Reranker
 
@@ -39,9 +39,15 @@ class QueryError(ValueError):
 class Filters:
     docs: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    chapters: tuple[str, ...] = ()  # as cited: "Chapter III"
 
     def __bool__(self) -> bool:
-        return bool(self.docs or self.kinds)
+        return bool(self.docs or self.kinds or self.chapters)
+
+    def admits(self, chunk: Chunk) -> bool:
+        chapter = chunk.path[0].split(" — ")[0] if len(chunk.path) > 1 else ""
+        return ((not self.docs or chunk.doc_id in self.docs) and (not self.kinds or chunk.kind in self.kinds)
+                and (not self.chapters or chapter in self.chapters))
 
 
 @dataclass(frozen=True)
@@ -139,8 +145,7 @@ class Searcher:
         unknown = [d for d in filters.docs if d not in known]
         if unknown:
             raise QueryError(f"unknown document {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return np.array([(not filters.docs or c.doc_id in filters.docs) and (not filters.kinds or c.kind in filters.kinds)
-                         for c in index.chunks], dtype=bool)
+        return np.array([filters.admits(c) for c in index.chunks], dtype=bool)
 
     def _dense(self, index: store.LoadedIndex, query: str, allowed: np.ndarray | None) -> list[int]:
         vector = self.embedder.query(query).reshape(1, -1)

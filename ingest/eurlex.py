@@ -38,17 +38,28 @@ def read_blocks(data: bytes) -> list[Block]:
 def _parse(data: bytes) -> etree._Element:
     if not data.strip():
         raise NotEurLex("empty file")
+    # EUR-Lex serves UTF-8; without a charset declaration lxml would guess Latin-1 ("â€˜").
+    parser = html.HTMLParser(encoding="utf-8" if _is_utf8(data) else None)
     try:
-        root = html.fromstring(data)
+        root = html.fromstring(data, parser=parser)
+        # Inside the `try`: lxml parses control characters it then refuses to re-set as text (ValueError).
+        for junk in root.xpath("//script|//style|//head"):
+            junk.drop_tree()
+        for note_call in root.xpath("//a[starts-with(@id, 'ntc')]"):
+            note_call.drop_tree()  # footnote calls "(19)" would read as list markers
+        for exponent in root.xpath("//span[contains(@class, 'super')]"):
+            exponent.text = f"^{exponent.text or ''}"  # "10^25 FLOPs", not "1025 FLOPs"
     except (etree.ParserError, ValueError) as error:
         raise NotEurLex(f"unreadable HTML ({error})") from error
-    for junk in root.xpath("//script|//style|//head"):
-        junk.drop_tree()
-    for note_call in root.xpath("//a[starts-with(@id, 'ntc')]"):
-        note_call.drop_tree()  # footnote calls "(19)" would read as list markers
-    for exponent in root.xpath("//span[contains(@class, 'super')]"):
-        exponent.text = f"^{exponent.text or ''}"  # "10^25 FLOPs", not "1025 FLOPs"
     return root
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _act_parts(root: etree._Element) -> list[etree._Element]:
@@ -86,9 +97,9 @@ def _paragraph(p: etree._Element) -> Block | None:
 
 
 def _table(table: etree._Element, depth: int) -> Iterator[Block]:
-    """A two-cell row is a list point (marker | content); anything else is plain text."""
+    """A row of marker | content is a list point (spacer cells aside); anything else is plain text."""
     for row in table.xpath("./tr|./tbody/tr"):
-        cells = row.xpath("./td")
+        cells = [cell for cell in row.xpath("./td") if _text(cell)]
         if len(cells) == 2 and (marker := _text(cells[0])) and len(marker) <= 8:
             yield from _point(marker, cells[1], depth)
         else:

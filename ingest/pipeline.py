@@ -31,7 +31,7 @@ from ingest.model import ParsedDocument, Unit
 from ingest.sources import Resolved, Resolver, Source, SourceError, SourceFile, user_source, write_atomically
 from ingest.structure import build_units
 
-PIPELINE_VERSION = "3"  # bump when parsing or chunking changes what a document yields
+PIPELINE_VERSION = "4"  # bump when parsing or chunking changes what a document yields
 
 
 class IngestError(Exception):

@@ -170,3 +170,8 @@ def test_any_sentence_transformers_path_works_and_is_recorded(tmp_path):
     assert Searcher(config, embedder).search("winter storage of batteries", k=1)[0].chunk.unit == "Battery safety"
     with pytest.raises(store.IndexUnavailable, match="built with model"):
         Searcher(config, Embedder()).search("batteries")
+
+
+def test_chapter_filter_keeps_only_that_chapter(mini_searcher):
+    hits = mini_searcher.search("mowing", k=20, filters=Filters(chapters=("Chapter II",)))
+    assert hits and {h.chunk.path[0] for h in hits} == {"Chapter II — Prohibited mowing practices"}
