@@ -15,7 +15,7 @@ from datetime import date
 import streamlit as st
 
 from index.answer import Result
-from index.browse import Catalog, breadcrumb, unit_of
+from index.browse import Catalog, breadcrumb, reading_order, unit_of
 from index.config import settings
 from index.embedder import Embedder
 from index.export import (DISCLAIMER, answer_markdown, citation_line, escape_inline, escape_markdown, guard_line_start,
@@ -70,7 +70,7 @@ def open_index() -> tuple[Searcher, Catalog]:
         searcher = load_searcher(str(config.data_dir), config.model)
         index = searcher.index  # follows `current`: a rebuild is picked up without a restart
     except IndexUnavailable as error:
-        st.error("There is no index to search yet.", icon=":material/search_off:")
+        st.error("RegKB has no index it can search yet.", icon=":material/search_off:")
         st.markdown("Build it from the official texts (offline, a few minutes), then reload this page:")
         st.code(INGEST_COMMAND, language="bash")
         st.caption(escape_markdown(f"Looked in {config.data_dir} (set REGKB_DATA_DIR to use another folder). {error}"))
@@ -161,7 +161,7 @@ def _use_example() -> None:
 def scope_picker(catalog: Catalog) -> Scope:
     docs = [d["doc_id"] for d in catalog.documents]
     kinds = [k for k in KIND_NAMES if any(e.kind == k for entries in catalog.contents.values() for e in entries)]
-    active = any(st.session_state.get(key) for key in ("doc", "kind", "chapter"))
+    active = any(st.session_state.get(key) or st.query_params.get(key) for key in ("doc", "kind", "chapter"))
     with st.expander("Filters", expanded=active, icon=":material/filter_list:"):
         left, middle, right = st.columns(3)
         chosen_docs = left.multiselect("Documents", docs, key="doc", bind="query-params", persist_state="session",
@@ -169,9 +169,9 @@ def scope_picker(catalog: Catalog) -> Scope:
         chosen_kinds = middle.multiselect("Provisions", kinds, key="kind", bind="query-params", persist_state="session",
                                           format_func=lambda k: KIND_NAMES[k].capitalize(), placeholder="All kinds")
         chapters = catalog.chapters(chosen_docs[0]) if len(chosen_docs) == 1 else {}
-        chapter = right.selectbox("Chapter", ["", *chapters], key="chapter", bind="query-params", persist_state="session",
-                                  format_func=lambda c: chapters.get(c, c) or "Any chapter", disabled=not chapters,
-                                  help="Pick one document to narrow to one of its chapters.")
+        chapter = right.selectbox("Chapter", ["", *chapters], key="chapter", bind="query-params",
+                                  persist_state="session", format_func=lambda c: chapters.get(c, c) or "Any chapter",
+                                  disabled=not chapters, help="Pick one document to narrow to one of its chapters.")
     return Scope(tuple(chosen_docs), tuple(chosen_kinds), chapter or "")
 
 
@@ -202,7 +202,8 @@ def result_card(rank: int, result: Result, answered: Answer, catalog: Catalog) -
     with st.container(border=True):
         st.markdown(f"**{escape_inline(chunk.label)}** · {escape_inline(hit.document.get('short', chunk.doc_id))}")
         trail = breadcrumb(chunk)
-        where = [" › ".join(trail), chunk.heading if chunk.heading not in trail else "", f"p. {chunk.page}" if chunk.page else ""]
+        page = f"p. {chunk.page}" if chunk.page else ""
+        where = [" › ".join(trail), chunk.heading if chunk.heading not in trail else "", page]
         if any(where):
             st.caption(escape_markdown(" · ".join(part for part in where if part)))
         if chunk.lead:
@@ -306,11 +307,9 @@ def provision(catalog: Catalog, doc_id: str, label: str) -> None:
                   icon=":material/unfold_more:", on_click=open_provision, args=(doc_id, unit))
     explain = not catalog.glossaries[doc_id].defined_in(unit)
     explained: set[Definition] = set()
-    lead = ""
-    for chunk in chunks:
-        if chunk.lead and chunk.lead != lead:
-            st.markdown(escape_markdown(chunk.lead))
-        lead = chunk.lead
+    for lead, chunk in reading_order(chunks):
+        if lead:
+            st.markdown(escape_markdown(lead))
         text, definitions = with_terms(chunk.text, catalog, doc_id) if explain else (escape_markdown(chunk.text), [])
         st.markdown(text)
         new = [d for d in definitions if d not in explained]

@@ -34,6 +34,14 @@ def unit_chunks(index: LoadedIndex, doc_id: str, label: str) -> list[Chunk]:
     return [c for c in index.chunks if c.doc_id == doc_id and (c.unit == label or wanted.match(c.label))]
 
 
+def reading_order(chunks: list[Chunk]) -> list[tuple[str, Chunk]]:
+    """Each chunk with its introductory sentence when that sentence is new: a list's
+    "1. The following AI practices shall be prohibited:" is read once, not before every point."""
+    leads = [c.lead if c.lead and c.lead != (previous.lead if previous else "") else ""
+             for previous, c in zip([None, *chunks], chunks)]
+    return list(zip(leads, chunks))
+
+
 def short_title(title: str) -> str:
     """ "Chapter II — Prohibited AI practices" -> "Chapter II": the part a citation uses."""
     return title.split(" — ", 1)[0]
@@ -41,7 +49,7 @@ def short_title(title: str) -> str:
 
 def unit_of(label: str) -> str:
     """ "Article 6(1)(a)" -> "Article 6"; "Annex III, point 4" -> "Annex III"."""
-    return re.split(r"[(,]", label, maxsplit=1)[0]
+    return _LABEL_BOUNDARY.split(label, maxsplit=1)[0]
 
 
 def breadcrumb(chunk: Chunk) -> tuple[str, ...]:

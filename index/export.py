@@ -47,9 +47,12 @@ def safe_url(url: str) -> str:
 
 def citation_line(hit: Hit) -> str:
     """What "copy citation" copies: "Article 5(1)(f) AI Act, https://eur-lex.europa.eu/...#005.001"."""
-    url = safe_url(hit.chunk.url)
-    where = f", p. {hit.chunk.page}" if hit.chunk.page else ""
-    return f"{hit.citation}{where}, {url}" if url else f"{hit.citation}{where}"
+    return ", ".join(part for part in (_cited(hit), safe_url(hit.chunk.url)) if part)
+
+
+def _cited(hit: Hit) -> str:
+    """ "Article 5(1)(f) AI Act", with ", p. 12" when the source has pages."""
+    return f"{hit.citation}, p. {hit.chunk.page}" if hit.chunk.page else hit.citation
 
 
 def answer_markdown(answer: Answer, catalog: Catalog) -> str:
@@ -82,6 +85,5 @@ def _passage_section(rank: int, hit: Hit, more: tuple[Hit, ...]) -> list[str]:
             lines += [f"> {escape_markdown(passage.chunk.lead)}", ">"]
         lines += [f"> {escape_markdown(passage.chunk.text)}", ""]
     url = safe_url(chunk.url)
-    page = f", p. {chunk.page}" if chunk.page else ""
-    lines += [f"Cite as: {escape_markdown(hit.citation + page)}" + (f" — <{url}>" if url else ""), ""]
+    lines += [f"Cite as: {escape_markdown(_cited(hit))}" + (f" — <{url}>" if url else ""), ""]
     return lines

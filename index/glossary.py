@@ -18,7 +18,8 @@ from index.model import Chunk
 _DEFINITIONS_HEADING = re.compile(r"^d[ée]finitions?\b", re.IGNORECASE)
 _DEFINITION = re.compile(
     r"(?:^|(?<=\s))\(?(?P<number>\d+)\)\s*"
-    r"(?:[‘“](?P<term>[^’”]{1,80})[’”](?P<qualifier>[^‘’;]{0,60}?)\bmeans\b|«\s*(?P<terme>[^»]{1,80}?)\s*»\s*,)"
+    r"(?:[‘“](?P<term>[^’”]{1,80})[’”](?P<qualifier>[^‘’;]{0,60}?)\bmeans\b"  # (4) ‘deployer’ means
+    r"|«\s*(?P<terme>[^»]{1,80}?)\s*»\s*,)"  # 4) «déployeur», une personne
 )
 
 
@@ -27,7 +28,7 @@ class Definition:
     term: str  # "deployer"
     label: str  # where it is defined: "Article 3(4)"
     text: str  # the definition as written: "‘deployer’ means a natural or legal person ..."
-    general: bool = True  # False for "‘subject’, for the purpose of real-world testing, means": not marked elsewhere
+    general: bool = True  # False for "‘subject’, for the purpose of real-world testing, means": not marked
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Glossary:
         """Every occurrence of a defined term (plural included) in `text`, left to right."""
         if self._pattern is None:
             return []
-        return [TermUse(m.start(), m.end(), self._by_term[m.group("term").lower()]) for m in self._pattern.finditer(text)]
+        return [TermUse(m.start(), m.end(), self._by_term[m["term"].lower()]) for m in self._pattern.finditer(text)]
 
     def defined_in(self, label: str) -> bool:
         """True for the definitions article itself, where explaining terms again is noise."""

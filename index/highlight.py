@@ -113,7 +113,8 @@ def at_a_glance(results: list[Result], highlighter: Highlighter, items: int = GL
         chunk = result.hit.chunk
         sentence = shorten(_PARAGRAPH_NUMBER.sub("", highlighter.best_sentence(chunk.text)), GLANCE_CHARS)
         lead = shorten(_PARAGRAPH_NUMBER.sub("", chunk.lead), LEAD_CHARS)
-        glance.append(GlanceItem(f"{lead} {sentence}" if lead else sentence, result.hit.citation, chunk.doc_id, chunk.label))
+        quote = f"{lead} {sentence}" if lead else sentence
+        glance.append(GlanceItem(quote, result.hit.citation, chunk.doc_id, chunk.label))
     return glance
 
 

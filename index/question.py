@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from index.answer import Result, ask
-from index.browse import Catalog, chapter_of
+from index.browse import Catalog
 from index.highlight import GlanceItem, Highlighter, at_a_glance
-from index.search import MAX_K, Filters, Searcher, validate_query
+from index.search import Filters, Searcher, validate_query
 
 DEFAULT_K = 8
 KIND_NAMES = {"article": "articles", "recital": "recitals", "annex": "annexes", "section": "sections"}
@@ -29,7 +29,7 @@ class Scope:
 
     @property
     def filters(self) -> Filters:
-        return Filters(self.docs, self.kinds)
+        return Filters(self.docs, self.kinds, (self.chapter,) if self.chapter else ())
 
     def describe(self, catalog: Catalog) -> str:
         """ "AI Act · articles · Chapter III", or "all documents"."""
@@ -51,14 +51,10 @@ class Answer:
 
 
 def answer(searcher: Searcher, catalog: Catalog, question: str, scope: Scope = Scope(), k: int = DEFAULT_K) -> Answer:
-    """Search, group by provision, narrow to the chapter, and quote; raises QueryError for an unusable question."""
+    """Search, group by provision, and quote; raises QueryError for an unusable question."""
     started = time.perf_counter()
     question = validate_query(question, k)
-    if scope.chapter:
-        # Filters has no chapter: search the widest net, then keep the chapter's provisions
-        results = [r for r in ask(searcher, question, MAX_K, scope.filters) if chapter_of(r.hit.chunk) == scope.chapter][:k]
-    else:
-        results = ask(searcher, question, k, scope.filters)
+    results = ask(searcher, question, k, scope.filters)
     highlighter = Highlighter(question, catalog.term_statistics)
     return Answer(question, scope, results, highlighter, at_a_glance(results, highlighter),
                   time.perf_counter() - started)

@@ -21,15 +21,18 @@ _ROMAN = r"[IVXLC]+"
 _ITEM = r"\d+[a-z]?(?:\(\w{1,4}\))*"
 _SEP = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|to)\s+)"
 _ARTICLES = re.compile(rf"\bArticles?\s+(?P<items>{_ITEM}(?:{_SEP}(?:{_ITEM}|\(\w{{1,4}}\)))*)")
-_ANNEXES = re.compile(rf"\bAnnex(?:es)?\s+(?P<items>{_ROMAN}(?:{_SEP}{_ROMAN})*)\b(?:,\s+(?P<part>(?:Section\s+[A-Z]|point\s+\d+(?:\(\w{{1,4}}\))?)))?")
+_ANNEXES = re.compile(rf"\bAnnex(?:es)?\s+(?P<items>{_ROMAN}(?:{_SEP}{_ROMAN})*)\b"
+                      rf"(?:,\s+(?P<part>Section\s+[A-Z]|point\s+\d+(?:\(\w{{1,4}}\))?))?")
 _ANNEX_POINTS = re.compile(rf"\bpoints?\s+(?P<items>\d+(?:{_SEP}\d+)*)\s+of\s+Annex\s+(?P<annex>{_ROMAN})\b")
 _CHAPTERS = re.compile(rf"\bChapters?\s+(?P<items>{_ROMAN}(?:{_SEP}{_ROMAN})*)\b(?:,?\s+Section\s+(?P<section>\d+))?")
 _SECTION_OF = re.compile(rf"\bSection\s+(?P<section>\d+)\s+of\s+Chapter\s+(?P<chapter>{_ROMAN})\b")
 _SCOPE = re.compile(
     r"(?:,\s*(?:first|second|third|fourth|fifth|sixth)\s+subparagraph)?"
     r"(?:,?\s*points?\s+\(\w{1,4}\)(?:(?:\s*,\s*|\s+(?:and|or)\s+)\(\w{1,4}\))*)?"
-    r",?\s+(?:of\s+(?P<act>this\s+\w+|that\s+\w+|the\s+\w+|(?P<type>Regulation|Directive|Decision)\s+\((?:EU|EC|EEC|Euratom)\)\s+"
-    r"(?P<no>No\s+)?(?P<first>\d+)/(?P<second>\d+))|(?P<treaty>TFEU|TEU)\b)"
+    r",?\s+(?:of\s+(?P<act>this\s+\w+|that\s+\w+|the\s+\w+"
+    r"|(?P<type>Regulation|Directive|Decision)\s+\((?:EU|EC|EEC|Euratom)\)\s+"
+    r"(?P<no>No\s+)?(?P<first>\d+)/(?P<second>\d+))"
+    r"|(?:TFEU|TEU)\b)"
 )
 _ELI = re.compile(r"/eli/(?P<type>reg|dir|dec)/(?P<year>\d{4})/(?P<number>\d+)")
 _ACT_TYPES = {"Regulation": "reg", "Directive": "dir", "Decision": "dec"}
@@ -72,7 +75,8 @@ class _Mention:
     doc_id: str
 
     def inside(self, other: _Mention) -> bool:
-        return other.start <= self.start and self.end <= other.end and (self.start, self.end) != (other.start, other.end)
+        same = (self.start, self.end) == (other.start, other.end)
+        return other.start <= self.start and self.end <= other.end and not same
 
 
 def _article_labels(match: re.Match[str]) -> list[str]:

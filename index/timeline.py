@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from index.browse import Catalog, TocEntry
+from index.browse import Catalog, TocEntry, reading_order
 from index.references import Reference, references_in
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -70,14 +70,8 @@ def application_article(catalog: Catalog, doc_id: str) -> TocEntry | None:
 
 def unit_text(catalog: Catalog, doc_id: str, unit: str) -> str:
     """A provision's wording in reading order, each introductory sentence once."""
-    words: list[str] = []
-    lead = ""
-    for chunk in catalog.chunks(doc_id, unit):
-        if chunk.lead and chunk.lead != lead:
-            words.append(chunk.lead)
-        lead = chunk.lead
-        words.append(chunk.text)
-    return " ".join(words)
+    return " ".join(f"{lead} {chunk.text}" if lead else chunk.text
+                    for lead, chunk in reading_order(catalog.chunks(doc_id, unit)))
 
 
 def _application_dates(text: str, doc_id: str, catalog: Catalog) -> list[Milestone]:

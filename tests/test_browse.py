@@ -27,6 +27,13 @@ def catalog(mini_index: Settings) -> Catalog:
     return Catalog.of(store.load(mini_index))
 
 
+def catalog_of(chunks: list[Chunk], documents: list[dict[str, str]]) -> Catalog:
+    """A catalog over hand-made chunks: structure only, no vectors."""
+    manifest = store.BuildManifest(build_id="test", created="", model_id="none", dim=0, dense_index="none",
+                                   documents=documents, files={})
+    return Catalog.of(store.LoadedIndex(path=None, manifest=manifest, chunks=chunks, dense=None, lexical=None))
+
+
 def chunk(label: str, text: str, heading: str = "", path: tuple[str, ...] = (), lead: str = "",
           doc_id: str = "act", order: int = 0) -> Chunk:
     unit = unit_of(label)
@@ -87,7 +94,8 @@ def test_breadcrumb_and_chapter_are_the_short_names_a_citation_uses(catalog: Cat
 def test_references_in_the_mini_act_link_to_provisions_that_exist(catalog: Catalog) -> None:
     assert references_in("Infringements of Article 2 shall be fined; see Article 9 and Annex I.", MINI, catalog) == [
         Reference(MINI, "Article 2"), Reference(MINI, "Annex I")]
-    assert references_in("point (b) of Article 2(1), first subparagraph", MINI, catalog) == [Reference(MINI, "Article 2(1)")]
+    point = "point (b) of Article 2(1), first subparagraph"
+    assert references_in(point, MINI, catalog) == [Reference(MINI, "Article 2(1)")]
 
 
 def test_related_provisions_leave_out_the_provision_itself(catalog: Catalog) -> None:
@@ -99,20 +107,19 @@ def test_related_provisions_leave_out_the_provision_itself(catalog: Catalog) -> 
 
 def reference_catalog() -> Catalog:
     """Two acts that cite each other, as the AI Act cites the GDPR."""
+    high_risk = "Chapter III — High-risk AI systems"
     ai_act = [chunk(label, "text", path=path, order=i, doc_id="ai-act") for i, (label, path) in enumerate([
         ("Article 5(1)(a)", ("Chapter II — Prohibited AI practices", "Article 5 — Prohibited AI practices")),
-        *((f"Article {n}(1)", ("Chapter III — High-risk AI systems", "Section 2 — Requirements", f"Article {n} — x"))
-          for n in range(8, 16)),
-        ("Article 22(1)", ("Chapter III — High-risk AI systems", "Section 3 — Obligations", "Article 22 — x")),
-        ("Article 22(4)", ("Chapter III — High-risk AI systems", "Section 3 — Obligations", "Article 22 — x")),
+        *((f"Article {n}(1)", (high_risk, "Section 2 — Requirements", f"Article {n} — x")) for n in range(8, 16)),
+        ("Article 22(1)", (high_risk, "Section 3 — Obligations", "Article 22 — x")),
+        ("Article 22(4)", (high_risk, "Section 3 — Obligations", "Article 22 — x")),
         ("Annex III, point 4(a)", ("Annex III — High-risk AI systems",)),
         ("Annex III, point 6(a)", ("Annex III — High-risk AI systems",)),
     ])]
     gdpr = [chunk("Article 9(1)", "text", path=("Chapter II — Principles", "Article 9 — x"), doc_id="gdpr")]
     documents = [{"doc_id": "ai-act", "eli": "http://data.europa.eu/eli/reg/2024/1689/oj", "language": "en"},
                  {"doc_id": "gdpr", "eli": "http://data.europa.eu/eli/reg/2016/679/oj", "language": "en"}]
-    manifest = store.BuildManifest("b", "", "m", 1, "flat", documents, {})
-    return Catalog.of(store.LoadedIndex(None, manifest, [*ai_act, *gdpr], None, None))  # type: ignore[arg-type]
+    return catalog_of([*ai_act, *gdpr], documents)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -131,7 +138,8 @@ def test_reference_forms_of_eu_legislation(text: str, expected: list[str]) -> No
 
 def test_references_to_another_act_follow_it_only_when_it_is_indexed() -> None:
     catalog = reference_catalog()
-    assert references_in("Article 9(1) of Regulation (EU) 2016/679", "ai-act", catalog) == [Reference("gdpr", "Article 9(1)")]
+    gdpr = "Article 9(1) of Regulation (EU) 2016/679"
+    assert references_in(gdpr, "ai-act", catalog) == [Reference("gdpr", "Article 9(1)")]
     for elsewhere in ("Article 9 of Directive (EU) 2016/680", "Article 10 of Regulation (EU) No 182/2011",
                       "Article 8 TFEU", "Chapter III, Section 2, of that Regulation"):
         assert references_in(elsewhere, "ai-act", catalog) == [], elsewhere
@@ -147,8 +155,8 @@ AI_ACT_DEFINITIONS = [
           "using an AI system under its authority;", heading="Definitions"),
     chunk("Article 3(58)", "(58) ‘subject’, for the purpose of real-world testing, means a natural person who "
           "participates in testing in real-world conditions;", heading="Definitions"),
-    chunk("Article 3(63)", "(63) ‘general-purpose AI model’ means an AI model that displays significant generality;",
-          heading="Definitions"),
+    chunk("Article 3(63)", "(63) ‘general-purpose AI model’ means an AI model that displays significant "
+          "generality;", heading="Definitions"),
     chunk("Article 26(1)", "1. Deployers of high-risk AI systems shall take appropriate measures.", heading="x"),
 ]
 
@@ -199,18 +207,18 @@ def article_113_catalog() -> Catalog:
     intro = ("This Regulation shall enter into force on the twentieth day following that of its publication in the "
              "Official Journal of the European Union. It shall apply from 2 August 2026. However:")
     points = ["(a) Chapters I and II shall apply from 2 February 2025;",
-              "(b) Chapter III Section 4 and Article 78 shall apply from 2 August 2025, with the exception of Article 101;",
+              "(b) Chapter III Section 4 and Article 78 shall apply from 2 August 2025, "
+              "with the exception of Article 101;",
               "(c) Article 6(1) and the corresponding obligations in this Regulation shall apply from 2 August 2027."]
+    where = [("Article 1", "I", ""), ("Article 5", "II", ""), ("Article 6(1)", "III", "1"), ("Article 28", "III", "4"),
+             ("Article 78", "VII", ""), ("Article 101", "XII", "")]
     cited = [chunk(label, "text", path=(f"Chapter {c} — x", *((f"Section {s} — x",) if s else ()), f"{label} — x"),
-                   order=i, doc_id="ai-act")
-             for i, (label, c, s) in enumerate([("Article 1", "I", ""), ("Article 5", "II", ""), ("Article 6(1)", "III", "1"),
-                                                ("Article 28", "III", "4"), ("Article 78", "VII", ""),
-                                                ("Article 101", "XII", "")])]
-    article = [chunk(f"Article 113({p[1]})", p, heading="Entry into force and application", path=path, lead=intro,
-                     order=100 + i, doc_id="ai-act") for i, p in enumerate(points)]
+                   order=i, doc_id="ai-act") for i, (label, c, s) in enumerate(where)]
+    heading = "Entry into force and application"
+    article = [chunk(f"Article 113({p[1]})", p, heading=heading, path=path, lead=intro, order=100 + i, doc_id="ai-act")
+               for i, p in enumerate(points)]
     documents = [{"doc_id": "ai-act", "version_date": "2024-07-12", "eli": "", "language": "en"}]
-    manifest = store.BuildManifest("b", "", "m", 1, "flat", documents, {})
-    return Catalog.of(store.LoadedIndex(None, manifest, [*cited, *article], None, None))  # type: ignore[arg-type]
+    return catalog_of([*cited, *article], documents)
 
 
 def test_article_113_becomes_dated_milestones_linked_to_what_they_cover() -> None:

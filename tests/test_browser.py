@@ -1,0 +1,143 @@
+"""End to end in a real headless Chromium: `streamlit run app.py` on loopback, a shared URL, a cited answer.
+
+Uses Debian's chromium and chromium-driver (no browser download) and selenium from
+PyPI; skips, saying why, when any of them is missing. Screenshots and the measured
+times go to test-artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from index.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update", "--no-first-run")
+QUESTION = "Can a lawnmower infer the emotions of hedgehogs?"
+STARTUP_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    started: float  # time.perf_counter() when the process was launched
+
+
+def free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(mini_index: Settings, tmp_path: Path) -> Iterator[Server]:
+    port = free_loopback_port()
+    log = (tmp_path / "streamlit.log").open("w")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env={**os.environ, "REGKB_DATA_DIR": str(mini_index.data_dir)}, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", process, tmp_path / "streamlit.log")
+        yield Server(f"http://127.0.0.1:{port}", started)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit did not answer on {url} within {STARTUP_SECONDS} s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install -y chromium chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(str(CHROMEDRIVER)), options=options)
+    driver.set_window_size(1280, 1000)
+    yield driver
+    driver.quit()
+
+
+def wait_for_text(driver: object, text: str, timeout: float = STARTUP_SECONDS) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+
+
+def wait_until_idle(driver: object) -> None:
+    """Streamlit shows a status widget while the script runs and skeletons for what is still coming."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 60).until(lambda d: d.execute_script(
+        "return !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-testid=\"stSkeleton\"]')"))
+
+
+def save_full_page(driver: object, name: str) -> Path:
+    height = driver.execute_script("return document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    driver.set_window_size(1280, min(int(height) + 120, 8000))
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    driver.save_screenshot(str(path))
+    return path
+
+
+def test_a_shared_question_url_opens_on_its_cited_answer(server: Server, browser: object) -> None:
+    browser.get(f"{server.url}/?{urlencode({'q': QUESTION})}")
+    wait_for_text(browser, "Article 2(1)(b)")
+    cold_start = time.perf_counter() - server.started
+    wait_until_idle(browser)
+    body = browser.find_element("tag name", "body").text
+    assert "At a glance" in body and "Not legal advice" in body and "Your document: mini-act.html" in body
+    save_full_page(browser, "ask.png")
+
+    hostile = "<img src=x onerror=alert(1)> hedgehog emotions"
+    asked = time.perf_counter()
+    browser.get(f"{server.url}/?{urlencode({'embed': 'true', 'q': hostile})}")
+    wait_for_text(browser, "Article 2(1)(b)")
+    warm_answer = time.perf_counter() - asked
+    wait_until_idle(browser)
+    assert browser.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
+    save_full_page(browser, "embed.png")
+
+    (ARTIFACTS / "browser-timings.txt").write_text(
+        f"cold start (server launch to first cited answer): {cold_start:.1f} s\n"
+        f"warm page load to cited answer (embed=true): {warm_answer:.1f} s\n")
