@@ -8,7 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from index.answer import Result, ask
+from index.answer import Result, ask, with_related
+from index.browse import Catalog
 from index.config import settings as load_settings
 from index.evaluate import evaluate, load_questions, summary
 from index.search import Filters, QueryError, Searcher, SearchOptions
@@ -64,6 +65,7 @@ def _options(args: argparse.Namespace) -> SearchOptions:
 def _search(args: argparse.Namespace, searcher: Searcher) -> int:
     results = ask(searcher, args.query, args.k, Filters(tuple(args.doc), tuple(args.kind)), args.mode,
                   grouped=not args.passages, options=_options(args))
+    results = with_related(results, Catalog.of(searcher.index))
     if args.json:
         print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2))
     else:
@@ -81,6 +83,8 @@ def _format(rank: int, result: Result) -> str:
         lines.append(textwrap.indent(textwrap.fill(c.lead, 96), "    "))
     lines.append(textwrap.indent(textwrap.fill(c.text, 96), "    "))
     more = f"  (+{len(result.more)} more passages)" if result.more else ""
+    if result.related:
+        lines.append("    related: " + ", ".join(r.label for r in result.related))
     lines.append(f"    {where}{c.url}  score {hit.score:.4f}{more}\n")
     return "\n".join(line for line in lines if line)
 

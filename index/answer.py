@@ -6,10 +6,12 @@ the others folded beneath; this is the layer the CLI, the app and the API share.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from index.browse import Catalog
 from index.model import Hit
+from index.references import Reference, related_provisions
 from index.search import MAX_K, Filters, Mode, Searcher, SearchOptions
 
 
@@ -17,9 +19,11 @@ from index.search import MAX_K, Filters, Mode, Searcher, SearchOptions
 class Result:
     hit: Hit  # the unit's best passage
     more: tuple[Hit, ...] = ()  # its other matching passages, in rank order
+    related: tuple[Reference, ...] = ()  # provisions its passages cite (Article 6(2) -> Annex III)
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.hit.to_json(), "more": [h.to_json() for h in self.more]}
+        return {**self.hit.to_json(), "more": [h.to_json() for h in self.more],
+                "related": [{"doc_id": r.doc_id, "label": r.label} for r in self.related]}
 
 
 def group_by_unit(hits: list[Hit], k: int) -> list[Result]:
@@ -35,3 +39,9 @@ def ask(searcher: Searcher, question: str, k: int = 10, filters: Filters = Filte
         return [Result(hit) for hit in searcher.search(question, k, filters, mode, options)]
     hits = searcher.search(question, min(MAX_K, max(k * 5, 30)), filters, mode, options)
     return group_by_unit(hits, k)
+
+
+def with_related(results: list[Result], catalog: Catalog, limit: int = 8) -> list[Result]:
+    """Follow each result's cross-references to the provisions they name, where those are indexed."""
+    return [replace(r, related=tuple(related_provisions(catalog, [r.hit.chunk, *(h.chunk for h in r.more)])[:limit]))
+            for r in results]

@@ -79,7 +79,7 @@ def understand(text: str, expand: bool = True) -> QueryPlan:
         for term, pattern in load_glossary():
             found = pattern.search(text)
             if found:
-                additions.append(term.means)
+                additions.extend([term.means] if term.means else [])
                 matched.append(found.group(1))
                 docs.extend(d for d in term.docs if d not in docs)
     named = [doc for doc, pattern in _DOC_NAMES.items() if pattern.search(text)]

@@ -45,7 +45,7 @@ def test_glossary_bridges_plain_language_and_routes():
 
 def test_glossary_entries_are_well_formed():
     for term, pattern in load_glossary():
-        assert term.say and term.means and pattern.search(term.say[0])
+        assert term.say and (term.means or term.docs) and pattern.search(term.say[0])
 
 
 def test_a_named_provision_comes_first(mini_searcher):
@@ -91,3 +91,13 @@ def test_rerank_reorders_the_top_candidates(mini_index, embedder, tiny_cross_enc
     expected = searcher.reranker.score("night mowing rules", [h.chunk.passage for h in reranked])
     assert list(expected) == sorted(expected, reverse=True)
     assert len(reranked) == len(plain) == 5
+
+
+def test_results_carry_the_provisions_they_cite(mini_searcher):
+    from index.answer import with_related
+    from index.browse import Catalog
+
+    results = with_related(ask(mini_searcher, "fines for breaking the mowing rules", k=3), Catalog.of(mini_searcher.index))
+    penalties = next(r for r in results if r.hit.chunk.unit == "Article 3")
+    assert ("user-mini-act", "Article 2") in {(r.doc_id, r.label) for r in penalties.related}
+    assert penalties.to_json()["related"][0] == {"doc_id": "user-mini-act", "label": "Article 2"}
