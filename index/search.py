@@ -97,22 +97,26 @@ class Searcher:
         self.embedder = embedder or Embedder(settings.model)
         self.reranker = reranker if reranker is not None else Reranker.from_environment()
         self.candidates = candidates
-        self._loaded: store.LoadedIndex | None = None
-        self._features: _ChunkFeatures | None = None
+        self._live: tuple[store.LoadedIndex, _ChunkFeatures] | None = None  # swapped whole, never half
         self._lock = threading.Lock()
 
     @property
     def index(self) -> store.LoadedIndex:
         """The live build, reloaded when ingest has switched `current` to a new one."""
-        live = store.current_build_path(self.settings)
-        if self._loaded is None or (live is not None and live != self._loaded.path):
+        return self._snapshot()[0]
+
+    def _snapshot(self) -> tuple[store.LoadedIndex, _ChunkFeatures]:
+        """The build and its per-chunk features, taken together so a reload cannot mix two builds."""
+        live_path = store.current_build_path(self.settings)
+        live = self._live
+        if live is None or (live_path is not None and live_path != live[0].path):
             with self._lock:
-                if self._loaded is None or (live is not None and live != self._loaded.path):
-                    loaded = store.load(self.settings, live)
+                live = self._live
+                if live is None or (live_path is not None and live_path != live[0].path):
+                    loaded = store.load(self.settings, live_path)
                     self._check_model(loaded)
-                    self._features = _ChunkFeatures.of(loaded)
-                    self._loaded = loaded
-        return self._loaded
+                    live = self._live = (loaded, _ChunkFeatures.of(loaded))
+        return live
 
     def _check_model(self, loaded: store.LoadedIndex) -> None:
         if loaded.manifest.model_id != self.embedder.model_id:
@@ -124,7 +128,7 @@ class Searcher:
     def search(self, text: str, k: int = 10, filters: Filters = Filters(), mode: Mode = "hybrid",
                options: SearchOptions = SearchOptions()) -> list[Hit]:
         query = validate_query(text, k)
-        index, features = self.index, self._features
+        index, features = self._snapshot()
         plan = understand(query, expand=options.expand)
         allowed = self._allowed(index, filters)
         dense = self._dense(index, plan.expanded, allowed) if mode != "lexical" else []
