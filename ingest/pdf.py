@@ -39,5 +39,6 @@ def _extract_pages(data: bytes) -> list[list[str]]:
         return [(page.extract_text() or "").splitlines() for page in reader.pages]
     except UnreadablePdf:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as error:
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
+            NotImplementedError) as error:  # NotImplementedError: a stream filter pypdf does not know
         raise UnreadablePdf(f"corrupt or truncated PDF ({type(error).__name__}: {error})") from error

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from bench.common import free_port
+from bench.load_api import api_server
 from index import store
 from index.answer import ask
-from index.api import MAX_URL_BYTES, ApiConfig, create_app
+from index.api import MAX_URL_BYTES, ApiConfig, BatchingEmbedder, create_app
 from index.config import Settings, settings
 from index.embedder import Embedder
 from index.search import Searcher
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "s3cret-Token_1"
 
 
@@ -78,7 +74,8 @@ def test_bad_search_parameters_are_400_with_a_reason(client, params, words):
 
 def test_a_provision_with_all_its_passages_in_order(client):
     body = client.get("/units/user-mini-act/Article 2").json()
-    assert [c["label"] for c in body["chunks"]] == ["Article 2(1)(a)", "Article 2(1)(b)", "Article 2(1)", "Article 2(2)"]
+    labels = [c["label"] for c in body["chunks"]]
+    assert labels == ["Article 2(1)(a)", "Article 2(1)(b)", "Article 2(1)", "Article 2(2)"]
     assert body["document"]["attribution"] == "Your document: mini-act.html"
     point = client.get("/units/user-mini-act/Annex I, point 1(a)").json()["chunks"]
     assert [c["label"] for c in point] == ["Annex I, point 1(a)"]
@@ -179,41 +176,48 @@ def test_bad_access_settings_fail_at_start(environ):
 
 
 def test_access_settings_from_the_environment():
-    config = ApiConfig.from_env({"REGKB_API_TOKEN": TOKEN, "REGKB_CORS_ORIGINS": " https://a.example, https://b.example,"})
-    assert config == ApiConfig(TOKEN, ("https://a.example", "https://b.example"), 2)
+    origins = " https://a.example, https://b.example,"
+    config = ApiConfig.from_env({"REGKB_API_TOKEN": TOKEN, "REGKB_CORS_ORIGINS": origins})
+    assert config == ApiConfig(TOKEN, ("https://a.example", "https://b.example"), ApiConfig.search_threads)
+
+
+# -- the model behind concurrent requests ----------------------------------------------------------
+
+
+def test_batched_queries_get_the_vectors_a_single_query_gets(embedder):
+    questions = [f"question {i} about robot mowers and {'hedgehogs ' * i}" for i in range(12)]
+    encoder = BatchingEmbedder(embedder, max_batch=4)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            batched = list(pool.map(encoder.query, questions))
+    finally:
+        encoder.close()
+    for question, vector in zip(questions, batched):
+        np.testing.assert_allclose(vector, embedder.query(question), atol=1e-5)
+
+
+class BrokenModel:
+    model_id = "broken"
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        raise RuntimeError("the model file is gone")
+
+
+def test_an_encoding_failure_reaches_the_request_and_the_encoder_restarts_after_close():
+    encoder = BatchingEmbedder(BrokenModel())  # type: ignore[arg-type]
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="model file is gone"):
+            encoder.query("mowers")
+        encoder.close()
 
 
 # -- the documented command ------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen, seconds: float) -> httpx.Response:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            return httpx.get(f"{url}/healthz", timeout=5)
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"the API did not come up within {seconds} s (exit code {server.poll()})")
-
-
 def test_python_m_index_api_serves_on_loopback(mini_index):
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "index.api", "--port", str(port), "--data-dir", str(mini_index.data_dir),
-         "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, "REGKB_API_TOKEN": ""}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        assert wait_until_healthy(url, server, 120).json()["status"] == "ok"
-        hits = httpx.get(f"{url}/search", params={"q": "lithium cells in winter", "k": 1}, timeout=30).json()
+    with api_server(mini_index.data_dir, port) as server:
+        hits = httpx.get(f"http://127.0.0.1:{port}/search", params={"q": "lithium cells in winter", "k": 1},
+                         timeout=30).json()
         assert hits["results"][0]["doc_id"] == "user-notes"
-    finally:
-        server.send_signal(signal.SIGINT)
-        output = server.communicate(timeout=30)[0].decode()
-    assert server.returncode == 0, output
+    assert server.returncode == 0

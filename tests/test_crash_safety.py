@@ -3,6 +3,7 @@
 The kill tests run the real CLI (`python -m ingest`) in a subprocess and send
 SIGKILL or SIGINT at random moments and at chosen phases of the build write,
 which lasts milliseconds and a random delay alone would almost never hit.
+The random delays and jitters come from REGKB_CRASH_SEED (default 1689).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ NOTES_PROBE = "lithium cells stored in a dry shed over winter"
 class Trial:
     phase: str
     signal: signal.Signals
-    returncode: int | None = None
+    returncode: int
 
 
 def ingest_command(config: Settings, *args: str) -> list[str]:
@@ -89,11 +90,15 @@ def after(delay: float) -> Callable[[Path | None], bool]:
     return lambda _: time.monotonic() - started >= delay
 
 
+def staging_has(name: str) -> Callable[[float], Callable[[Path | None], bool]]:
+    return lambda _: lambda staging: staging is not None and (staging / name).exists()
+
+
 PHASES: dict[str, Callable[[float], Callable[[Path | None], bool]]] = {
     "at a random moment": after,
-    "once the build folder exists": lambda _: lambda staging: staging is not None,
-    "once the vectors are written": lambda _: lambda staging: staging is not None and (staging / "dense.faiss").exists(),
-    "once the manifest is written": lambda _: lambda staging: staging is not None and (staging / "manifest.json").exists(),
+    "once the build folder exists": staging_has("."),
+    "once the vectors are written": staging_has("dense.faiss"),
+    "once the manifest is written": staging_has("manifest.json"),
 }
 
 
@@ -113,7 +118,8 @@ def test_ingest_killed_anywhere_leaves_the_previous_index_serving(live, embedder
     trials: list[Trial] = []
     for phase_name, phase in PHASES.items():
         for sig in (signal.SIGKILL, signal.SIGINT):
-            toggle = ("--remove", "user-notes") if "user-notes" in live_documents(live) else (str(FIXTURES / "notes.txt"),)
+            notes_live = "user-notes" in live_documents(live)
+            toggle = ("--remove", "user-notes") if notes_live else (str(FIXTURES / "notes.txt"),)
             before = {p.name for p in live.builds.glob(".*.tmp")}
             process = subprocess.Popen(ingest_command(live, *toggle), cwd=ROOT, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
@@ -123,7 +129,7 @@ def test_ingest_killed_anywhere_leaves_the_previous_index_serving(live, embedder
             assert_serving(serving, live, embedder)
             if sig == signal.SIGINT:
                 assert new_staging(live, before) is None, f"Ctrl-C left its half-written build behind: {trials}"
-    assert any(t.returncode not in (0, None) for t in trials), f"no trial was interrupted: {trials}"
+    assert any(t.returncode != 0 for t in trials), f"no trial was interrupted: {trials}"
 
     extra = tmp_path / "extra-briefing.txt"
     extra.write_text(f"Solar sheds\n\nA garden shed with solar panels needs permit number {SEED} first.\n")
@@ -156,7 +162,7 @@ def test_searches_during_a_rebuild_never_fail_and_then_see_the_new_document(live
     reader = threading.Thread(target=query_in_a_loop)
     reader.start()
     try:
-        # Its own model instance: one tokenizer is not to be shared by two threads (see index.api.SerialEmbedder).
+        # Its own model instance: one tokenizer is not to be shared by two threads (see index.api.BatchingEmbedder).
         build_index(live.data_dir, Embedder(), [FIXTURES / "notes.txt"])
         deadline = time.monotonic() + 30
         while not any("user-notes" in docs for docs in seen) and time.monotonic() < deadline and not errors:

@@ -1,0 +1,209 @@
+"""Load test of the HTTP API: N concurrent clients for a fixed time against the real index, on loopback only.
+
+The server is started with the documented command (`python -m index.api`) on a
+free 127.0.0.1 port and stopped at the end; the run is bounded by time, by a
+request cap and by a per-request timeout, so it always stops by itself. Each
+client loops over a request mix a reader would make (mostly searches, with
+provision look-ups, the document list and health checks), records latency and
+status, and the server's resident memory is sampled throughout.
+
+    python -m bench.load_api [--clients 50] [--seconds 60] [--data-dir data] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.common import REPO, free_port, print_table, process_memory_mb
+from bench.questions import query_set
+
+HOST = "127.0.0.1"  # loopback only, by construction: there is no option to point this elsewhere
+MAX_CLIENTS = 200
+MAX_SECONDS = 600
+MAX_REQUESTS = 500_000
+REQUEST_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 300.0
+UNITS = ("ai-act/Article 5", "ai-act/Article 6(1)", "ai-act/Annex III", "ai-act/Recital 44", "gdpr/Article 22")
+MIX = (("search", 0.85), ("units", 0.05), ("documents", 0.05), ("healthz", 0.05))
+
+
+@dataclass(frozen=True)
+class Sample:
+    endpoint: str
+    seconds: float
+    status: int  # 0: no HTTP answer (timeout, connection error)
+
+
+@dataclass
+class Run:
+    samples: list[Sample] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)  # first words of each failure, counted
+
+
+@dataclass(frozen=True)
+class Report:
+    clients: int
+    seconds: float
+    requests: int
+    requests_per_second: float
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    rss_start_mb: float
+    rss_peak_mb: float
+    per_endpoint: dict[str, dict[str, float]]
+    error_kinds: dict[str, int]
+
+
+def percentiles_ms(seconds: list[float]) -> tuple[float, float, float]:
+    if len(seconds) < 2:
+        only = seconds[0] * 1000 if seconds else float("nan")
+        return only, only, only
+    cuts = statistics.quantiles(seconds, n=100, method="inclusive")
+    return statistics.median(seconds) * 1000, cuts[94] * 1000, cuts[98] * 1000
+
+
+def next_request(rng: random.Random, queries: list[str]) -> tuple[str, str, dict[str, str]]:
+    endpoint = rng.choices([name for name, _ in MIX], [weight for _, weight in MIX])[0]
+    if endpoint == "search":
+        return endpoint, "/search", {"q": rng.choice(queries), "k": "10"}
+    if endpoint == "units":
+        return endpoint, f"/units/{rng.choice(UNITS)}", {}
+    return endpoint, f"/{endpoint}", {}
+
+
+async def client(base: str, queries: list[str], deadline: float, run: Run, seed: int) -> None:
+    rng = random.Random(seed)
+    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT) as http:
+        while time.monotonic() < deadline and len(run.samples) < MAX_REQUESTS:
+            endpoint, path, params = next_request(rng, queries)
+            started = time.perf_counter()
+            try:
+                status = (await http.get(path, params=params)).status_code
+            except httpx.HTTPError as error:
+                status = 0
+                run.errors[type(error).__name__] = run.errors.get(type(error).__name__, 0) + 1
+            run.samples.append(Sample(endpoint, time.perf_counter() - started, status))
+            if status not in (0, 200):
+                run.errors[f"HTTP {status}"] = run.errors.get(f"HTTP {status}", 0) + 1
+
+
+async def sample_memory(pid: int, deadline: float, run: Run) -> None:
+    while time.monotonic() < deadline:
+        run.rss_mb.append(process_memory_mb(pid)[0])
+        await asyncio.sleep(0.5)
+
+
+async def load(base: str, pid: int, clients: int, seconds: float) -> tuple[Run, float]:
+    queries = query_set()
+    run = Run(rss_mb=[process_memory_mb(pid)[0]])
+    started = time.monotonic()
+    deadline = started + seconds
+    await asyncio.gather(sample_memory(pid, deadline, run),
+                         *(client(base, queries, deadline, run, seed) for seed in range(clients)))
+    return run, time.monotonic() - started
+
+
+def report(run: Run, clients: int, elapsed: float, peak_mb: float) -> Report:
+    per_endpoint = {}
+    for name, _ in MIX:
+        times = [s.seconds for s in run.samples if s.endpoint == name]
+        p50, p95, p99 = percentiles_ms(times)
+        per_endpoint[name] = {"requests": len(times), "p50_ms": p50, "p95_ms": p95, "p99_ms": p99}
+    p50, p95, p99 = percentiles_ms([s.seconds for s in run.samples])
+    return Report(clients, round(elapsed, 1), len(run.samples), len(run.samples) / elapsed,
+                  sum(1 for s in run.samples if s.status != 200), p50, p95, p99, run.rss_mb[0],
+                  max([peak_mb, *run.rss_mb]), per_endpoint, run.errors)
+
+
+@contextmanager
+def api_server(data_dir: Path, port: int) -> Iterator[subprocess.Popen]:
+    """The API as documented, on loopback; interrupted (then killed if need be) however the run ends."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "index.api", "--host", HOST, "--port", str(port), "--data-dir", str(data_dir),
+         "--log-level", "warning"], cwd=REPO, env={**os.environ, "REGKB_API_TOKEN": ""})
+    try:
+        wait_until_ready(f"http://{HOST}:{port}", server)
+        yield server
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def wait_until_ready(base: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the API exited with code {server.returncode} before answering")
+        try:
+            health = httpx.get(f"{base}/healthz", timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.5)
+            continue
+        if health.status_code != 200:
+            raise SystemExit(f"the API is up but has no usable index: {health.text}")
+        return
+    raise SystemExit(f"the API did not answer within {STARTUP_TIMEOUT:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not 1 <= args.clients <= MAX_CLIENTS or not 1 <= args.seconds <= MAX_SECONDS:
+        print(f"error: --clients must be 1..{MAX_CLIENTS} and --seconds 1..{MAX_SECONDS}", file=sys.stderr)
+        return 2
+    port = free_port()
+    with api_server(args.data_dir.resolve(), port) as server:
+        run, elapsed = asyncio.run(load(f"http://{HOST}:{port}", server.pid, args.clients, args.seconds))
+        peak_mb = process_memory_mb(server.pid)[1]
+    result = report(run, args.clients, elapsed, peak_mb)
+    _print(result)
+    if args.json:
+        args.json.write_text(json.dumps(asdict(result), indent=2))
+    return 0 if result.errors == 0 else 1
+
+
+def _print(result: Report) -> None:
+    rows = [(name, int(s["requests"]), s["p50_ms"], s["p95_ms"], s["p99_ms"])
+            for name, s in result.per_endpoint.items()]
+    rows.append(("all", result.requests, result.p50_ms, result.p95_ms, result.p99_ms))
+    title = (f"{result.clients} clients for {result.seconds} s on {HOST}: "
+             f"{result.requests_per_second:,.1f} requests/s, {result.errors} errors")
+    print_table(title, ("endpoint", "requests", "p50 ms", "p95 ms", "p99 ms"), rows)
+    print(f"\nserver RSS: {result.rss_start_mb:,.0f} MB at start, {result.rss_peak_mb:,.0f} MB peak")
+    for kind, count in result.error_kinds.items():
+        print(f"  error {kind}: {count}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.load_api", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=50,
+                        help=f"concurrent clients (default 50, at most {MAX_CLIENTS})")
+    parser.add_argument("--seconds", type=float, default=60.0, help=f"duration (default 60, at most {MAX_SECONDS})")
+    parser.add_argument("--data-dir", type=Path, default=REPO / "data", help="the index to serve (default ./data)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
