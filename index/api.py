@@ -45,7 +45,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from index import browse
-from index.answer import ask
+from index.answer import Result, ask, with_related
 from index.config import Settings
 from index.config import settings as load_settings
 from index.embedder import Embedder
@@ -259,6 +259,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     encoder = BatchingEmbedder(embedder or Embedder(settings.model))
     searcher = Searcher(settings, encoder)  # type: ignore[arg-type]  # it has what Searcher uses: query, model_id
     search_slots = anyio.CapacityLimiter(config.search_threads)
+    catalogs = browse.CatalogCache()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -284,8 +285,11 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         mode: Literal["hybrid", "dense", "lexical"] = "hybrid",
     ) -> SearchResponse:
         """Ranked, cited provisions for a question: each its best passage, with its other matches in `more`."""
-        results = await anyio.to_thread.run_sync(
-            lambda: ask(searcher, q, k, Filters(_unique(doc), _unique(kind)), mode), limiter=search_slots)
+        def answer() -> list[Result]:
+            results = ask(searcher, q, k, Filters(_unique(doc), _unique(kind)), mode)
+            return with_related(results, catalogs.of(searcher.index))
+
+        results = await anyio.to_thread.run_sync(answer, limiter=search_slots)
         return SearchResponse(q, k, [r.to_json() for r in results])
 
     @app.get("/units/{doc_id}/{label:path}", response_model=UnitResponse, responses={**errors, 404: errors[400]},

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from bench.common import free_port
 from bench.load_api import api_server
 from index import store
-from index.answer import ask
+from index.answer import ask, with_related
 from index.api import MAX_URL_BYTES, ApiConfig, BatchingEmbedder, create_app
+from index.browse import Catalog
 from index.config import Settings, settings
 from index.embedder import Embedder
 from index.search import Searcher
@@ -46,7 +47,8 @@ def test_search_returns_the_cli_records(client, mini_searcher: Searcher):
     response = client.get("/search", params={"q": question, "k": 3})
     assert response.status_code == 200
     body = response.json()
-    assert body["results"] == [r.to_json() for r in ask(mini_searcher, question, 3)]
+    catalog = Catalog.of(mini_searcher.index)
+    assert body["results"] == [r.to_json() for r in with_related(ask(mini_searcher, question, 3), catalog)]
     assert body["results"][0]["doc_id"] == "user-mini-act" and body["k"] == 3
 
 
@@ -221,3 +223,10 @@ def test_python_m_index_api_serves_on_loopback(mini_index):
                          timeout=30).json()
         assert hits["results"][0]["doc_id"] == "user-notes"
     assert server.returncode == 0
+
+
+
+def test_search_results_list_the_provisions_they_cite(client: TestClient) -> None:
+    results = client.get("/search", params={"q": "fines for breaking the mowing rules", "k": 3}).json()["results"]
+    penalties = next(r for r in results if r["unit"] == "Article 3")
+    assert {"doc_id": "user-mini-act", "label": "Article 2"} in penalties["related"]
