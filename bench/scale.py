@@ -29,7 +29,6 @@ import json
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import bm25s
@@ -51,7 +50,7 @@ NOISE = (0.5, 1.0)  # bandwidth range, as a multiple of the corpus covariance's 
 CANDIDATES = 100  # what Searcher asks faiss for
 EXACT_TIMED_QUERIES = 50  # exact search at 1M is ~0.3 s a query: time a sample, rank all in one batch
 BLOCK = 100_000
-SWEEPS = {"nprobe": (16, 32, 64, 128), "efSearch": (64, 128, 256, 512)}
+SWEEPS = {"nprobe": (16, 32, 64, 128), "efSearch": (128, 256, 512, 1024)}
 GOAL_RECALL, GOAL_P50_MS, GOAL_SIZE = 0.95, 50.0, 1_000_000
 
 
@@ -77,6 +76,8 @@ class DenseRow:
     latency: tuple[float, float]  # p50, p95 ms
     recall10: float
     recall100: float
+    is_build: bool  # the index and setting a build of this size gets
+
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,6 @@ class LexicalRow:
     latency: tuple[float, float]
     mb_per_million: float
     vocabulary: int
-
-
-@dataclass(frozen=True)
-class Alternative:
-    name: str
-    build: Callable[[np.ndarray], faiss.Index]
 
 
 # -- the real material --------------------------------------------------------------------------------------------
@@ -140,20 +135,29 @@ def synthetic_passages(material: Material, size: int, rng: np.random.Generator) 
 
 
 # -- dense --------------------------------------------------------------------------------------------------------
-def alternatives(size: int) -> list[Alternative]:
-    """What dense_index_for chooses between above EXACT_LIMIT, for --compare."""
+def alternatives(size: int) -> list[str]:
+    """Index factory strings dense_index_for was chosen among, for --compare."""
     lists = store.ivf_lists(size)
-    return [Alternative(f"IVF{lists},Flat", lambda v: _factory(v, f"IVF{lists},Flat")),
-            Alternative(f"IVF{lists},SQ8", lambda v: _factory(v, f"IVF{lists},SQ8")),
-            Alternative("HNSW32", lambda v: _factory(v, "HNSW32"))]
+    return [f"IVF{lists},Flat", f"IVF{lists},SQ8", "HNSW32"]
 
 
-def _factory(vectors: np.ndarray, description: str) -> faiss.Index:
+def build_alternative(vectors: np.ndarray, description: str) -> faiss.Index:
     index = faiss.index_factory(vectors.shape[1], description, faiss.METRIC_INNER_PRODUCT)
     if not index.is_trained:
         store.train_ivf(index, vectors)
     index.add(vectors)
     return index
+
+
+def describe(index: faiss.Index) -> str:
+    """The factory string of an index dense_index_for or build_alternative made."""
+    if isinstance(index, faiss.IndexIVFFlat):
+        return f"IVF{index.nlist},Flat"
+    if isinstance(index, faiss.IndexIVFScalarQuantizer):
+        return f"IVF{index.nlist},SQ8"
+    if isinstance(index, faiss.IndexHNSW):
+        return f"HNSW{index.hnsw.nb_neighbors(1)}"
+    return "Flat (exact)"
 
 
 def search_times(index: faiss.Index, queries: np.ndarray) -> tuple[np.ndarray, list[float]]:
@@ -171,59 +175,60 @@ def recall(found: np.ndarray, truth: np.ndarray, k: int) -> float:
     return float(np.mean([len(set(f[:k]) & set(t[:k])) / k for f, t in zip(found, truth)]))
 
 
-def knob(index: faiss.Index) -> str | None:
-    if faiss.try_extract_index_ivf(index) is not None:
-        return "nprobe"
-    return "efSearch" if isinstance(index, faiss.IndexHNSW) else None
+def knob(index: faiss.Index) -> tuple[str, int] | None:
+    """The search-time parameter of an approximate index and the value it was built with."""
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        return "nprobe", int(ivf.nprobe)
+    return ("efSearch", int(index.hnsw.efSearch)) if isinstance(index, faiss.IndexHNSW) else None
 
 
 def measure_index(size: int, name: str, index: faiss.Index, build_s: float, queries: np.ndarray,
                   truth: np.ndarray, sweep: bool) -> list[DenseRow]:
-    """The index at its built-in setting (marked *), and at the sweep's settings when asked."""
+    """The auto index at the setting the build writes (marked *), and each knob setting of the sweep."""
     mb = faiss.serialize_index(index).nbytes / MB * (1_000_000 / size)
-    parameter = knob(index)
-    space = faiss.ParameterSpace()
-    default = int(space.get_index_parameter(index, parameter)) if parameter else None
+    parameter, built = knob(index) or (None, None)
+    is_auto = name.startswith("auto")
+    values = sorted({*SWEEPS[parameter], *([built] if is_auto else [])}) if sweep and parameter else [built]
     rows = []
-    for value in sorted({default, *(SWEEPS[parameter] if sweep and parameter else ())} - {None}) or [None]:
-        if value is not None:
-            space.set_index_parameter(index, parameter, value)
+    for value in values:
+        if parameter:
+            faiss.ParameterSpace().set_index_parameter(index, parameter, value)
         found, times = search_times(index, queries)
         stats = summarise(times)
-        setting = f"{parameter}={value}{' *' if value == default else ''}" if parameter else "exact"
-        rows.append(DenseRow(size, name, setting, build_s, mb, (stats.median, stats.p95),
-                             recall(found, truth, 10), recall(found, truth, CANDIDATES)))
-    if default is not None:
-        space.set_index_parameter(index, parameter, default)
+        is_build = is_auto and value == built
+        setting = (f"{parameter}={value}" if parameter else "-") + (" *" if is_build else "")
+        rows.append(DenseRow(size, name, setting, build_s, mb, (stats.median, stats.p95), recall(found, truth, 10),
+                             recall(found, truth, CANDIDATES), is_build))
+    if parameter:
+        faiss.ParameterSpace().set_index_parameter(index, parameter, built)
     return rows
 
 
-def dense_rows(size: int, vectors: np.ndarray, queries: np.ndarray, compare: bool) -> list[DenseRow]:
-    exact = faiss.IndexFlatIP(vectors.shape[1])
-    started = time.perf_counter()
-    exact.add(vectors)
-    exact_build = time.perf_counter() - started
-    _, truth = exact.search(queries, CANDIDATES)
-    rows = measure_index(size, "IndexFlatIP (exact)", exact, exact_build, queries[:EXACT_TIMED_QUERIES],
-                         truth[:EXACT_TIMED_QUERIES], sweep=False)
-    del exact
+def dense_rows(size: int, vectors: np.ndarray, queries: np.ndarray, compare: bool) -> tuple[list[DenseRow], float]:
+    """Rows for the index a build of this size gets (and the alternatives), and the queries' median top-1 cosine."""
     started = time.perf_counter()
     auto = store.dense_index_for(vectors)
-    rows += measure_index(size, f"auto: {type(auto).__name__}", auto, time.perf_counter() - started, queries,
-                          truth, sweep=compare)
-    if not compare:
-        return rows
-    for alternative in alternatives(size):
-        if isinstance(auto, faiss.IndexFlatIP) or alternative.name.startswith(_family(auto)):
-            continue  # exact needs no alternative; the auto index was already swept
+    auto_s = time.perf_counter() - started
+    exact, exact_s = auto, auto_s
+    if not isinstance(auto, faiss.IndexFlatIP):
         started = time.perf_counter()
-        index = alternative.build(vectors)
-        rows += measure_index(size, alternative.name, index, time.perf_counter() - started, queries, truth, True)
-    return rows
-
-
-def _family(index: faiss.Index) -> str:
-    return "HNSW" if isinstance(index, faiss.IndexHNSW) else type(index).__name__
+        exact = faiss.IndexFlatIP(vectors.shape[1])
+        exact.add(vectors)
+        exact_s = time.perf_counter() - started
+    scores, truth = exact.search(queries, CANDIDATES)
+    sample = slice(0, EXACT_TIMED_QUERIES)
+    name = "auto: " + describe(auto) if exact is auto else describe(exact)
+    rows = measure_index(size, name, exact, exact_s, queries[sample], truth[sample], sweep=False)
+    if exact is not auto:
+        rows += measure_index(size, f"auto: {describe(auto)}", auto, auto_s, queries, truth, compare)
+    for description in alternatives(size) if compare else []:
+        if description != describe(auto):
+            started = time.perf_counter()
+            index = build_alternative(vectors, description)
+            rows += measure_index(size, description, index, time.perf_counter() - started, queries, truth, True)
+            del index
+    return rows, float(np.median(scores[:, 0]))
 
 
 # -- lexical ------------------------------------------------------------------------------------------------------
@@ -262,20 +267,18 @@ def report(dense: list[DenseRow], lexical: list[LexicalRow], material: Material,
           f"{1_000_000 / material.tokenize_rate / 60:.1f} min per 1M")
     print(f"chunk records held in RAM by store.load: {material.chunk_bytes * 1_000_000 / MB:,.0f} MB per 1M chunks")
     print(f"process peak RSS: {process_memory_mb()[1]:,.0f} MB")
-    _print_goal([r for r in dense if r.size == GOAL_SIZE and r.index.startswith("auto") and r.setting.endswith("*")
-                 or r.size == GOAL_SIZE and r.index.startswith("auto") and "=" not in r.setting], lexical, material)
+    _print_goal(next((r for r in dense if r.size == GOAL_SIZE and r.is_build), None), lexical, material)
 
 
-def _print_goal(auto: list[DenseRow], lexical: list[LexicalRow], material: Material) -> None:
-    if not auto:
+def _print_goal(row: DenseRow | None, lexical: list[LexicalRow], material: Material) -> None:
+    if row is None:
         return
-    row = auto[0]
     bm25 = next((r.mb_per_million for r in lexical if r.size == GOAL_SIZE), 0.0)
     print(f"goal at 1M: recall@10 >= {GOAL_RECALL}: {row.recall10:.3f}, {verdict(row.recall10 >= GOAL_RECALL)}; "
           f"p50 <= {GOAL_P50_MS:.0f} ms: {row.latency[0]:.1f} ms, {verdict(row.latency[0] <= GOAL_P50_MS)}")
-    total = row.mb_per_million + bm25 + material.chunk_bytes * 1_000_000 / MB
+    records = material.chunk_bytes * 1_000_000 / MB
     print(f"memory per 1M chunks: dense {row.mb_per_million:,.0f} MB + BM25 {bm25:,.0f} MB + chunk records "
-          f"{material.chunk_bytes * 1_000_000 / MB:,.0f} MB = {total:,.0f} MB")
+          f"{records:,.0f} MB = {row.mb_per_million + bm25 + records:,.0f} MB")
 
 
 def median_top1(vectors: np.ndarray, queries: np.ndarray) -> float:
@@ -303,8 +306,8 @@ def main(argv: list[str] | None = None) -> None:
     dense, lexical, top1 = [], [], {len(material.vectors): median_top1(material.vectors, queries)}
     for size in sizes:
         vectors = synthetic_vectors(material, size, rng)
-        top1[size] = median_top1(vectors, queries)
-        dense += dense_rows(size, vectors, queries, args.compare)
+        rows, top1[size] = dense_rows(size, vectors, queries, args.compare)
+        dense += rows
         del vectors
         lexical.append(lexical_row(size, synthetic_passages(material, size, rng), texts))
     report(dense, lexical, material, top1)

@@ -30,7 +30,8 @@ from psycopg import sql
 
 from index.embedder import Embedder
 from index.model import Chunk, Hit
-from index.search import Filters, Mode, QueryError, reciprocal_rank_fusion, validate_query
+from index.query import understand
+from index.search import Filters, Mode, QueryError, SearchOptions, reciprocal_rank_fusion, validate_query
 from index.store import LoadedIndex
 
 TEXT_CONFIG = "english"  # PostgreSQL's Snowball English stemmer, like the bm25s side's PyStemmer
@@ -66,7 +67,14 @@ def vector_literal(vector: np.ndarray) -> str:
 
 
 class PgVectorStore:
-    """One table of chunks (record, vector, tsvector) and one of documents; search() answers like Searcher."""
+    """One table of chunks (record, vector, tsvector) and one of documents; search() answers like Searcher.
+
+    The query goes through the same glossary expansion as in Searcher, then
+    dense and full-text candidates are fused by reciprocal rank. Searcher's
+    later steps (intent and language priors, pinning named provisions, the
+    cross-encoder) re-weigh that list in Python from per-chunk features; they
+    are not ported here, so `priors` and `exact` are ignored and `rerank` is refused.
+    """
 
     def __init__(self, conninfo: str, embedder: Embedder, table: str = "regkb", candidates: int = 100,
                  ef_search: int = 200) -> None:
@@ -128,8 +136,12 @@ class PgVectorStore:
         return self.connection.execute(sql.SQL("SELECT count(*) FROM {}").format(self.chunks_table)).fetchone()[0]
 
     # -- search -------------------------------------------------------------------------
-    def search(self, text: str, k: int = 10, filters: Filters = Filters(), mode: Mode = "hybrid") -> list[Hit]:
-        query = validate_query(text, k)
+    def search(self, text: str, k: int = 10, filters: Filters = Filters(), mode: Mode = "hybrid",
+               options: SearchOptions = SearchOptions()) -> list[Hit]:
+        """Searcher.search's signature; of its options only `expand` (glossary) applies, see the class docstring."""
+        if options.rerank:
+            raise QueryError("reranking runs in Searcher only; PgVectorStore returns the fused ranking")
+        query = understand(validate_query(text, k), expand=options.expand).expanded
         self._check_documents(filters)
         dense = self.dense_rows(self.embedder.query(query), filters) if mode != "lexical" else []
         lexical = self.lexical_rows(query, filters) if mode != "dense" else []

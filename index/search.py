@@ -90,6 +90,14 @@ def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[in
     return fused
 
 
+def restricted_to(dense: faiss.Index, ids: np.ndarray) -> faiss.SearchParameters:
+    """Search parameters that admit only `ids`; IVF indexes take their own kind, which must repeat nprobe."""
+    selector = faiss.IDSelectorBatch(ids)
+    if isinstance(dense, faiss.IndexIVF):
+        return faiss.SearchParametersIVF(sel=selector, nprobe=dense.nprobe)
+    return faiss.SearchParameters(sel=selector)
+
+
 class Searcher:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, candidates: int = 100,
                  reranker: Reranker | None = None) -> None:
@@ -161,7 +169,7 @@ class Searcher:
             ids = np.flatnonzero(allowed).astype(np.int64)
             if not len(ids):
                 return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+            params = restricted_to(index.dense, ids)
         _, rows = index.dense.search(vector, n, params=params)
         return [int(r) for r in rows[0] if r >= 0]
 

@@ -81,7 +81,6 @@ def dense_index_for(vectors: np.ndarray) -> faiss.Index:
     in bench/): IVF2048,Flat at nprobe 64 builds in ~2 min with recall@10 0.98;
     HNSW32 took ~9 min, needs efSearch 512 for 0.955 and holds 17% more memory;
     IVF with SQ8 codes is 4x smaller but loses 1-2 points of recall.
-    Note: Searcher must pass SearchParametersIVF to filter an IVF index (tests/test_scale.py).
     """
     dim = vectors.shape[1]
     if len(vectors) <= EXACT_LIMIT:
