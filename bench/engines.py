@@ -33,7 +33,7 @@ from index.search import Filters, Searcher, SearchOptions
 
 CANDIDATES = 100
 ENGINES = ("faiss", "pgvector")
-FUSION_ONLY = SearchOptions(priors=False, exact=False)  # what PgVectorStore does: glossary, then RRF
+FUSION_ONLY = SearchOptions(priors=False, exact=False, define=False)  # what PgVectorStore does: glossary, then RRF
 
 
 @dataclass(frozen=True)

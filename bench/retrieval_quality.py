@@ -8,7 +8,9 @@ Rows, each on the index in --data-dir (built by `python -m ingest`):
   BM25 / dense / hybrid    legal chunks, no query understanding
   + glossary               plain-language expansion and document routing (index/data/glossary.toml)
   + priors                 intent and structure: articles before recitals unless "why", language
-  + exact references       "Article 6(3)" named in the query comes first (the default configuration)
+  + exact references       "Article 6(3)" named in the query comes first
+  + definition feedback    terms whose definitions (Article 3) the dense side found join the BM25
+                           query (the default configuration)
   + rerank                 cross-encoder over the top 30, only when REGKB_RERANKER is set
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,13 +35,15 @@ from index.search import Searcher, SearchOptions  # noqa: E402
 from index.store import LoadedIndex  # noqa: E402
 
 WINDOW = 500
+PLAIN = SearchOptions(expand=False, priors=False, exact=False, define=False)
 STEPS: list[tuple[str, str, SearchOptions]] = [
-    ("BM25 only", "lexical", SearchOptions(expand=False, priors=False, exact=False)),
-    ("dense only", "dense", SearchOptions(expand=False, priors=False, exact=False)),
-    ("hybrid (RRF)", "hybrid", SearchOptions(expand=False, priors=False, exact=False)),
-    ("+ glossary expansion/routing", "hybrid", SearchOptions(expand=True, priors=False, exact=False)),
-    ("+ intent/structure priors", "hybrid", SearchOptions(expand=True, priors=True, exact=False)),
-    ("+ exact references (default)", "hybrid", SearchOptions()),
+    ("BM25 only", "lexical", PLAIN),
+    ("dense only", "dense", PLAIN),
+    ("hybrid (RRF)", "hybrid", PLAIN),
+    ("+ glossary expansion/routing", "hybrid", replace(PLAIN, expand=True)),
+    ("+ intent/structure priors", "hybrid", replace(PLAIN, expand=True, priors=True)),
+    ("+ exact references", "hybrid", replace(PLAIN, expand=True, priors=True, exact=True)),
+    ("+ definition feedback (default)", "hybrid", SearchOptions()),
 ]
 
 

@@ -58,7 +58,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _options(args: argparse.Namespace) -> SearchOptions:
     if args.literal:
-        return SearchOptions(expand=False, priors=False, exact=False, rerank=args.rerank)
+        return SearchOptions(expand=False, priors=False, exact=False, define=False, rerank=args.rerank)
     return SearchOptions(rerank=args.rerank)
 
 

@@ -71,9 +71,10 @@ class PgVectorStore:
 
     The query goes through the same glossary expansion as in Searcher, then
     dense and full-text candidates are fused by reciprocal rank. Searcher's
-    later steps (intent and language priors, pinning named provisions, the
-    cross-encoder) re-weigh that list in Python from per-chunk features; they
-    are not ported here, so `priors` and `exact` are ignored and `rerank` is refused.
+    other steps (defined terms fed from dense to BM25, intent and language
+    priors, pinning named provisions, the cross-encoder) work from per-chunk
+    features held in Python; they are not ported here, so `define`, `priors`
+    and `exact` are ignored and `rerank` is refused.
     """
 
     def __init__(self, conninfo: str, embedder: Embedder, table: str = "regkb", candidates: int = 100,

@@ -21,6 +21,7 @@ import numpy as np
 from index import store
 from index.config import Settings
 from index.embedder import Embedder
+from index.glossary import definitions_in
 from index.model import Chunk, Hit
 from index.query import QueryPlan, understand
 from index.rerank import Reranker
@@ -57,6 +58,7 @@ class SearchOptions:
     expand: bool = True  # glossary: plain language -> the law's vocabulary, and document routing
     priors: bool = True  # intent and structure: articles before recitals unless "why", language match
     exact: bool = True  # "Article 6(3)", "Annex III" named in the query come first
+    define: bool = True  # terms whose definitions the dense side found join the BM25 query
     rerank: bool = False  # cross-encoder over the fused top candidates (needs REGKB_RERANKER)
 
 
@@ -67,7 +69,9 @@ KIND_PRIOR = {
     "why": {"recital": 1.25, "definition": 0.75},
 }
 ROUTED_DOC_PRIOR = 1.35
+DEFINITION_FEEDBACK = 10  # how many of the dense side's first passages may lend their defined term to BM25
 OTHER_LANGUAGE_PRIOR = 0.5
+DEFINITION_HEADINGS = {"Definitions", "Définitions"}
 
 
 def validate_query(text: str, k: int) -> str:
@@ -140,7 +144,8 @@ class Searcher:
         plan = understand(query, expand=options.expand)
         allowed = self._allowed(index, filters)
         dense = self._dense(index, plan.expanded, allowed) if mode != "lexical" else []
-        lexical = self._lexical(index, plan.expanded, allowed) if mode != "dense" else []
+        lexical_query = features.with_defined_terms(plan.expanded, dense) if options.define else plan.expanded
+        lexical = self._lexical(index, lexical_query, allowed) if mode != "dense" else []
         fused = reciprocal_rank_fusion([dense, lexical])
         if options.priors:
             fused = features.weigh(fused, plan)
@@ -207,6 +212,7 @@ class _ChunkFeatures:
     units: list[tuple[str, str, str]]  # (doc_id, unit, label)
     kinds: list[str]  # recital, definition, article, annex, section
     languages: list[str]
+    terms: list[str]  # the term a definition passage defines ("deployer"), else ""
     documents: dict[str, str] = field(default_factory=dict)  # doc_id -> language
 
     @classmethod
@@ -214,10 +220,23 @@ class _ChunkFeatures:
         languages = {d["doc_id"]: d.get("language", "en") for d in index.manifest.documents}
         return cls(
             units=[(c.doc_id, c.unit, c.label) for c in index.chunks],
-            kinds=["definition" if c.heading in {"Definitions", "Définitions"} else c.kind for c in index.chunks],
+            kinds=["definition" if c.heading in DEFINITION_HEADINGS else c.kind for c in index.chunks],
             languages=[languages.get(c.doc_id, "en") for c in index.chunks],
+            terms=[defined_term(c) for c in index.chunks],
             documents=languages,
         )
+
+    def with_defined_terms(self, query: str, dense: list[int]) -> str:
+        """The query plus the terms defined by the definitions among the dense side's first passages.
+
+        A question that paraphrases a definition ("we use an AI system someone
+        else built, in our own business") finds it by meaning, but BM25 cannot
+        see that the law's word for it is "deployer", which is what the
+        obligations articles say. The embedder has already made that link.
+        """
+        terms = [self.terms[row] for row in dense[:DEFINITION_FEEDBACK] if self.terms[row]]
+        missing = [t for t in dict.fromkeys(terms) if t.lower() not in query.lower()]
+        return " ".join([query, *missing])
 
     def weigh(self, fused: dict[int, float], plan: QueryPlan) -> dict[int, float]:
         kind_prior = KIND_PRIOR[plan.intent]
@@ -250,3 +269,10 @@ class _ChunkFeatures:
         if plan.docs:
             return doc == plan.docs[0]
         return self.documents.get(doc, "en") == plan.language
+
+
+def defined_term(chunk: Chunk) -> str:
+    """The general term a definition passage defines; several in one passage are joined."""
+    if chunk.heading not in DEFINITION_HEADINGS:
+        return ""
+    return " ".join(d.term for d in definitions_in(chunk.label, chunk.text) if d.general)

@@ -9,7 +9,7 @@ import pytest
 from index.answer import ask
 from index.query import Reference, intent_of, language_of, load_glossary, references_in, understand
 from index.rerank import Reranker
-from index.search import QueryError, Searcher, SearchOptions
+from index.search import QueryError, Searcher, SearchOptions, defined_term
 
 
 @pytest.mark.parametrize("text, references", [
@@ -54,6 +54,17 @@ def test_a_named_provision_comes_first(mini_searcher):
     unpinned = ask(mini_searcher, "what does Article 3 say", k=3, options=SearchOptions(exact=False))
     pinned = ask(mini_searcher, "what does Article 3 say", k=3)
     assert pinned[0].hit.chunk.unit == "Article 3" and pinned[0].hit.score > unpinned[0].hit.score
+
+
+def test_definitions_found_by_meaning_lend_their_term_to_bm25(mini_searcher):
+    assert {c.label: defined_term(c) for c in mini_searcher.index.chunks if defined_term(c)} == {
+        "Article 1(1)": "lawnmower", "Article 1(2)": "operator"}
+    question = "someone letting a machine cut grass unattended: what rules apply to them"
+    plain = mini_searcher.search(question, 10, options=SearchOptions(define=False))
+    fed = mini_searcher.search(question, 10)
+    lawnmower_point = "Article 2(1)(b)"  # "the use of a lawnmower that ...": no other word of the question
+    assert [h.lexical_rank for h in plain if h.chunk.label == lawnmower_point] == [None]
+    assert [h.lexical_rank for h in fed if h.chunk.label == lawnmower_point][0] is not None
 
 
 def test_recitals_lead_only_for_why_questions(mini_searcher):
