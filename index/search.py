@@ -144,7 +144,7 @@ class Searcher:
         plan = understand(query, expand=options.expand)
         allowed = self._allowed(index, filters)
         dense = self._dense(index, plan.expanded, allowed) if mode != "lexical" else []
-        lexical_query = features.with_defined_terms(plan.expanded, dense) if options.define else plan.expanded
+        lexical_query = features.with_defined_terms(plan, dense) if options.define else plan.expanded
         lexical = self._lexical(index, lexical_query, allowed) if mode != "dense" else []
         fused = reciprocal_rank_fusion([dense, lexical])
         if options.priors:
@@ -226,17 +226,19 @@ class _ChunkFeatures:
             documents=languages,
         )
 
-    def with_defined_terms(self, query: str, dense: list[int]) -> str:
+    def with_defined_terms(self, plan: QueryPlan, dense: list[int]) -> str:
         """The query plus the terms defined by the definitions among the dense side's first passages.
 
-        A question that paraphrases a definition ("we use an AI system someone
-        else built, in our own business") finds it by meaning, but BM25 cannot
-        see that the law's word for it is "deployer", which is what the
-        obligations articles say. The embedder has already made that link.
+        A question that paraphrases a definition ("a promo clip with a synthetic
+        copy of an actor's face") finds it by meaning, but BM25 cannot see that
+        the law's word for it is "deep fake", which is what the obligations
+        articles say. The embedder has already made that link. Only definitions
+        in the question's language count: a French term helps no English query.
         """
-        terms = [self.terms[row] for row in dense[:DEFINITION_FEEDBACK] if self.terms[row]]
-        missing = [t for t in dict.fromkeys(terms) if t.lower() not in query.lower()]
-        return " ".join([query, *missing])
+        terms = [self.terms[row] for row in dense[:DEFINITION_FEEDBACK]
+                 if self.terms[row] and self.languages[row] == plan.language]
+        missing = [t for t in dict.fromkeys(terms) if t.lower() not in plan.expanded.lower()]
+        return " ".join([plan.expanded, *missing])
 
     def weigh(self, fused: dict[int, float], plan: QueryPlan) -> dict[int, float]:
         kind_prior = KIND_PRIOR[plan.intent]
