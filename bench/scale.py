@@ -79,7 +79,6 @@ class DenseRow:
     is_build: bool  # the index and setting a build of this size gets
 
 
-
 @dataclass(frozen=True)
 class LexicalRow:
     size: int
