@@ -67,10 +67,14 @@ class Glossary:
                    for d in self.definitions)
 
 
+def in_definitions_article(chunk: Chunk) -> bool:
+    return bool(_DEFINITIONS_HEADING.match(chunk.heading))
+
+
 def glossary_of(chunks: list[Chunk]) -> Glossary:
     """The glossary of one document: the points of its definitions article, in order."""
     definitions: list[Definition] = []
-    for label, text in _passages_by_label(c for c in chunks if _DEFINITIONS_HEADING.match(c.heading)):
+    for label, text in _passages_by_label(c for c in chunks if in_definitions_article(c)):
         definitions.extend(definitions_in(label, text))
     return Glossary(tuple(definitions))
 

@@ -21,7 +21,7 @@ import numpy as np
 from index import store
 from index.config import Settings
 from index.embedder import Embedder
-from index.glossary import definitions_in
+from index.glossary import definitions_in, in_definitions_article
 from index.model import Chunk, Hit
 from index.query import QueryPlan, understand
 from index.rerank import Reranker
@@ -71,7 +71,6 @@ KIND_PRIOR = {
 ROUTED_DOC_PRIOR = 1.35
 DEFINITION_FEEDBACK = 10  # how many of the dense side's first passages may lend their defined term to BM25
 OTHER_LANGUAGE_PRIOR = 0.5
-DEFINITION_HEADINGS = {"Definitions", "Définitions"}
 
 
 def validate_query(text: str, k: int) -> str:
@@ -220,7 +219,7 @@ class _ChunkFeatures:
         languages = {d["doc_id"]: d.get("language", "en") for d in index.manifest.documents}
         return cls(
             units=[(c.doc_id, c.unit, c.label) for c in index.chunks],
-            kinds=["definition" if c.heading in DEFINITION_HEADINGS else c.kind for c in index.chunks],
+            kinds=["definition" if in_definitions_article(c) else c.kind for c in index.chunks],
             languages=[languages.get(c.doc_id, "en") for c in index.chunks],
             terms=[defined_term(c) for c in index.chunks],
             documents=languages,
@@ -275,6 +274,6 @@ class _ChunkFeatures:
 
 def defined_term(chunk: Chunk) -> str:
     """The general term a definition passage defines; several in one passage are joined."""
-    if chunk.heading not in DEFINITION_HEADINGS:
+    if not in_definitions_article(chunk):
         return ""
     return " ".join(d.term for d in definitions_in(chunk.label, chunk.text) if d.general)
