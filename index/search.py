@@ -143,8 +143,10 @@ class Searcher:
         plan = understand(query, expand=options.expand)
         allowed = self._allowed(index, filters)
         dense = self._dense(index, plan.expanded, allowed) if mode != "lexical" else []
-        lexical_query = features.with_defined_terms(plan, dense) if options.define else plan.expanded
-        lexical = self._lexical(index, lexical_query, allowed) if mode != "dense" else []
+        lexical = []
+        if mode != "dense":
+            lexical_query = features.with_defined_terms(plan, dense) if options.define else plan.expanded
+            lexical = self._lexical(index, lexical_query, allowed)
         fused = reciprocal_rank_fusion([dense, lexical])
         if options.priors:
             fused = features.weigh(fused, plan)
