@@ -142,10 +142,10 @@ class PgVectorStore:
         """Searcher.search's signature; of its options only `expand` (glossary) applies, see the class docstring."""
         if options.rerank:
             raise QueryError("reranking runs in Searcher only; PgVectorStore returns the fused ranking")
-        query = understand(validate_query(text, k), expand=options.expand).expanded
+        plan = understand(validate_query(text, k), expand=options.expand)
         self._check_documents(filters)
-        dense = self.dense_rows(self.embedder.query(query), filters) if mode != "lexical" else []
-        lexical = self.lexical_rows(query, filters) if mode != "dense" else []
+        dense = self.dense_rows(self.embedder.query(plan.text), filters) if mode != "lexical" else []
+        lexical = self.lexical_rows(plan.expanded, filters) if mode != "dense" else []
         return self._hits(dense, lexical, k)
 
     def dense_rows(self, vector: np.ndarray, filters: Filters = Filters()) -> list[int]:

@@ -57,7 +57,7 @@ class Term:
 @dataclass(frozen=True)
 class QueryPlan:
     text: str  # as the user typed it
-    expanded: str  # with the law's vocabulary appended, for BM25 and the embedder
+    expanded: str  # with the law's vocabulary appended, for BM25 (the embedder reads `text`)
     intent: Intent
     language: str
     references: tuple[Reference, ...] = ()

@@ -4,8 +4,10 @@ Reciprocal rank fusion needs no score calibration between two very different
 scorers, which is why it is the default: BM25 finds "Article 99" and "10^25",
 the embedder finds "chatbot" in "interact directly with natural persons".
 On top of the fusion, query understanding (index/query.py) expands plain
-language with the law's vocabulary, weighs passages by the question's intent,
-and pins provisions the query names. The searcher follows the `current` symlink, so a rebuild is picked up by the
+language with the law's vocabulary for BM25, weighs passages by the question's
+intent, and pins provisions the query names. The embedder reads the question as
+typed: it was trained on questions, and a tail of appended legal terms pulled
+it towards whichever provision lists those terms (Annex III for "employees"). The searcher follows the `current` symlink, so a rebuild is picked up by the
 next query without a restart.
 """
 
@@ -142,7 +144,7 @@ class Searcher:
         index, features = self._snapshot()
         plan = understand(query, expand=options.expand)
         allowed = self._allowed(index, filters)
-        dense = self._dense(index, plan.expanded, allowed) if mode != "lexical" else []
+        dense = self._dense(index, plan.text, allowed) if mode != "lexical" else []
         lexical = []
         if mode != "dense":
             lexical_query = features.with_defined_terms(plan, dense) if options.define else plan.expanded
