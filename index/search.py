@@ -144,12 +144,13 @@ class Searcher:
         index, features = self._snapshot()
         plan = understand(query, expand=options.expand)
         allowed = self._allowed(index, filters)
-        dense = self._dense(index, plan.text, allowed) if mode != "lexical" else []
+        rankings = self._dense(index, plan.text, allowed) if mode != "lexical" else [[]]
+        dense = rankings[0]
         lexical = []
         if mode != "dense":
             lexical_query = features.with_defined_terms(plan, dense) if options.define else plan.expanded
             lexical = self._lexical(index, lexical_query, allowed)
-        fused = reciprocal_rank_fusion([dense, lexical])
+        fused = reciprocal_rank_fusion([*rankings, lexical])
         if options.priors:
             fused = features.weigh(fused, plan)
         if options.exact and plan.references:
@@ -167,19 +168,20 @@ class Searcher:
             raise QueryError(f"unknown document {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return np.array([filters.admits(c) for c in index.chunks], dtype=bool)
 
-    def _dense(self, index: store.LoadedIndex, query: str, allowed: np.ndarray | None) -> list[int]:
-        vector = self.embedder.query(query).reshape(1, -1)
-        if vector.shape[1] != index.dense.d:
-            raise store.IndexUnavailable(f"query vectors have {vector.shape[1]} dimensions, the index {index.dense.d}")
+    def _dense(self, index: store.LoadedIndex, query: str, allowed: np.ndarray | None) -> list[list[int]]:
+        """One ranking per embedding model (index/embedder.py), the first model's first."""
+        vector = self.embedder.query(query)
+        if len(vector) != index.dense.d:
+            raise store.IndexUnavailable(f"query vectors have {len(vector)} dimensions, the index {index.dense.d}")
         n = min(self.candidates, index.dense.ntotal)
         params = None
         if allowed is not None:
             ids = np.flatnonzero(allowed).astype(np.int64)
             if not len(ids):
-                return []
+                return [[] for _ in self.embedder.parts]
             params = restricted_to(index.dense, ids)
-        _, rows = index.dense.search(vector, n, params=params)
-        return [int(r) for r in rows[0] if r >= 0]
+        _, rows = index.dense.search(np.stack([part.of(vector) for part in self.embedder.parts]), n, params=params)
+        return [[int(r) for r in ranking if r >= 0] for ranking in rows]
 
     def _lexical(self, index: store.LoadedIndex, query: str, allowed: np.ndarray | None) -> list[int]:
         scores = index.lexical.scores(query)

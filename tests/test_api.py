@@ -201,7 +201,7 @@ def test_batched_queries_get_the_vectors_a_single_query_gets(embedder):
 class BrokenModel:
     model_id = "broken"
 
-    def passages(self, texts: list[str]) -> np.ndarray:
+    def queries(self, texts: list[str]) -> np.ndarray:
         raise RuntimeError("the model file is gone")
 
 

