@@ -146,7 +146,7 @@ class PgVectorStore:
             raise QueryError("reranking runs in Searcher only; PgVectorStore returns the fused ranking")
         plan = understand(validate_query(text, k), expand=options.expand)
         self._check_documents(filters)
-        dense = self.dense_rows(self.embedder.query(plan.text), filters) if mode != "lexical" else []
+        dense = self.dense_rows(self.embedder.query(plan.embedded), filters) if mode != "lexical" else []
         lexical = self.lexical_rows(plan.expanded, filters) if mode != "dense" else []
         return self._hits(dense, lexical, k)
 

@@ -19,6 +19,7 @@ from typing import Literal
 
 GLOSSARY = Path(__file__).parent / "data" / "glossary.toml"
 Intent = Literal["why", "definition", "action"]
+KEYWORDS_ONLY = 3  # a query of at most this many words is keywords, not a question
 
 _REFERENCE = re.compile(
     r"\b(?:(?P<article>Article|Art\.?)\s*(?P<number>\d{1,3})(?P<sub>(?:\(\w{1,4}\))*)"
@@ -57,12 +58,19 @@ class Term:
 @dataclass(frozen=True)
 class QueryPlan:
     text: str  # as the user typed it
-    expanded: str  # with the law's vocabulary appended, for BM25 (the embedder reads `text`)
+    expanded: str  # with the law's vocabulary appended, for BM25 (the embedder reads `embedded`)
     intent: Intent
     language: str
     references: tuple[Reference, ...] = ()
     docs: tuple[str, ...] = ()  # documents the question points to, strongest first
     matched: tuple[str, ...] = ()  # glossary phrases found, for display ("chatbot -> ...")
+
+    @property
+    def embedded(self) -> str:
+        """What the embedder reads: the question as typed, since appended legal terms pull a
+        question towards whichever provision lists them; but a few keywords ("10^25 FLOPs") carry
+        less meaning for the embedder than the glossary's gloss of them, so those read expanded."""
+        return self.text if len(self.text.split()) > KEYWORDS_ONLY else self.expanded
 
 
 @lru_cache(maxsize=4)

@@ -6,8 +6,8 @@ the embedder finds "chatbot" in "interact directly with natural persons".
 On top of the fusion, query understanding (index/query.py) expands plain
 language with the law's vocabulary for BM25, weighs passages by the question's
 intent, and pins provisions the query names. The embedder reads the question as
-typed: it was trained on questions, and a tail of appended legal terms pulled
-it towards whichever provision lists those terms (Annex III for "employees"). The searcher follows the `current` symlink, so a rebuild is picked up by the
+typed (QueryPlan.embedded): a tail of appended legal terms pulled it towards
+whichever provision lists those terms (Annex III for "employees"). The searcher follows the `current` symlink, so a rebuild is picked up by the
 next query without a restart.
 """
 
@@ -144,7 +144,7 @@ class Searcher:
         index, features = self._snapshot()
         plan = understand(query, expand=options.expand)
         allowed = self._allowed(index, filters)
-        rankings = self._dense(index, plan.text, allowed) if mode != "lexical" else [[]]
+        rankings = self._dense(index, plan.embedded, allowed) if mode != "lexical" else [[]]
         dense = rankings[0]
         lexical = []
         if mode != "dense":

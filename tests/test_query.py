@@ -44,6 +44,13 @@ def test_glossary_bridges_plain_language_and_routes():
     assert understand("chatbot", expand=False).expanded == "chatbot"
 
 
+def test_the_embedder_reads_a_question_as_typed_and_keywords_expanded():
+    question = understand("Can I use a chatbot without telling customers?")
+    assert question.embedded == question.text != question.expanded
+    keywords = understand("10^25 FLOPs")
+    assert keywords.embedded == keywords.expanded and "floating point operations" in keywords.embedded
+
+
 def test_glossary_entries_are_well_formed():
     for term, pattern in load_glossary():
         assert term.say and (term.means or term.docs) and pattern.search(term.say[0])
