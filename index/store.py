@@ -163,7 +163,9 @@ def _switch_current(settings: Settings, build: Path) -> None:
 def _prune(settings: Settings) -> None:
     """Keep the live build and the one before it; drop older builds and crashed leftovers."""
     live = current_build_path(settings)
-    builds = sorted(p for p in settings.builds.iterdir() if p.is_dir() and not p.name.startswith("."))
+    # By time written, not by name: ids share their first part when builds finish within a second.
+    builds = sorted((p for p in settings.builds.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                    key=lambda p: (p.stat().st_mtime_ns, p.name))
     for old in builds[:-KEEP_BUILDS]:
         if old != live:
             shutil.rmtree(old, ignore_errors=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +119,18 @@ def test_adding_and_removing_documents_keeps_the_others(tmp_path, embedder):
     Ingestor(config, Resolver(None, config.cache / "sources"), embedder, progress=False).run([], [], remove={"user-notes"})
     assert {d["doc_id"] for d in store.load(config).manifest.documents} == {"user-mini-act"}
     assert len([p for p in config.builds.iterdir() if not p.name.startswith(".")]) <= store.KEEP_BUILDS
+
+
+def test_pruning_keeps_the_newest_builds_when_their_ids_share_a_second(tmp_path):
+    config = settings(tmp_path / "data")
+    names = ["20990101-120000-ffffff", "20990101-120000-000000", "20990101-120000-888888"]  # in writing order
+    for age, name in zip((30, 20, 10), names):
+        build = config.builds / name
+        build.mkdir(parents=True)
+        os.utime(build, (time.time() - age, time.time() - age))
+    store._switch_current(config, config.builds / names[-1])
+    store._prune(config)
+    assert sorted(p.name for p in config.builds.iterdir()) == sorted(names[1:])
 
 
 def _cli(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
