@@ -7,8 +7,9 @@ On top of the fusion, query understanding (index/query.py) expands plain
 language with the law's vocabulary for BM25, weighs passages by the question's
 intent, and pins provisions the query names. The embedder reads the question as
 typed (QueryPlan.embedded): a tail of appended legal terms pulled it towards
-whichever provision lists those terms (Annex III for "employees"). The searcher follows the `current` symlink, so a rebuild is picked up by the
-next query without a restart.
+whichever provision lists those terms (Annex III for "employees"). The
+searcher follows the `current` symlink, so a rebuild is picked up by the next
+query without a restart.
 """
 
 from __future__ import annotations
