@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     searcher = Searcher(load_settings(args.data_dir))
     texts = query_set()[:args.limit]
-    vectors = searcher.embedder.passages(texts)
+    vectors = searcher.embedder.queries(texts)
     with tempfile.TemporaryDirectory(prefix="regkb-pg-") as folder, local_server(Path(folder)) as uri, \
             PgVectorStore(uri, searcher.embedder) as pg:
         started = time.perf_counter()
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         load_s = time.perf_counter() - started
         table_mb = pg.connection.execute("SELECT pg_total_relation_size('regkb_chunks')").fetchone()[0] / MB
         ops = operations(searcher, pg, texts, vectors)
-        time_operations(ops, 10)  # warm-up: page the index in, let PostgreSQL cache its plans
+        time_operations(ops, min(10, len(texts)))  # warm-up: page the index in, let PostgreSQL cache its plans
         times = time_operations(ops, len(texts))
         agreement = dense_agreement(searcher, pg, vectors)
         scores = {"faiss, full Searcher": quality(searcher),

@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> None:
     loaded = store.load(config)
     material = real_material(loaded)
     texts = query_set()
-    queries = Embedder(config.model).passages(texts)  # same encoding as Embedder.query, batched
+    queries = Embedder(config.model).queries(texts)
     rng = np.random.default_rng(0)
     dense, lexical, top1 = [], [], {len(material.vectors): median_top1(material.vectors, queries)}
     for size in sizes:
