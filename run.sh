@@ -8,7 +8,8 @@
 # Environment: REGKB_MIRROR   folder with local copies of the official files
 #                             (default ../shared/corpus when it exists; else downloads from EUR-Lex)
 #              REGKB_DATA_DIR where the index lives (default ./data)
-#              REGKB_MODEL    sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2)
+#              REGKB_MODEL    sentence-transformers model name or path, "a+b" combines two
+#                             (default: bundled all-MiniLM-L6-v2 + multilingual-e5-small)
 #              PORT           app port (default 8501)
 set -euo pipefail
 cd "$(dirname "$0")"

