@@ -71,8 +71,7 @@ class PgVectorStore:
 
     The query goes through the same glossary expansion as in Searcher (for the
     full-text side), then dense and full-text candidates are fused by
-    reciprocal rank. With combined models ("a+b") the dense side is one ranking
-    by the sum of the models' cosines, where Searcher fuses one per model. Searcher's
+    reciprocal rank, one dense ranking per embedding model as in Searcher. Searcher's
     other steps (defined terms fed from dense to BM25, intent and language
     priors, pinning named provisions, the cross-encoder) work from per-chunk
     features held in Python; they are not ported here, so `define`, `priors`
@@ -146,9 +145,14 @@ class PgVectorStore:
             raise QueryError("reranking runs in Searcher only; PgVectorStore returns the fused ranking")
         plan = understand(validate_query(text, k), expand=options.expand)
         self._check_documents(filters)
-        dense = self.dense_rows(self.embedder.query(plan.embedded), filters) if mode != "lexical" else []
+        dense = self.dense_rankings(plan.embedded, filters) if mode != "lexical" else [[]]
         lexical = self.lexical_rows(plan.expanded, filters) if mode != "dense" else []
         return self._hits(dense, lexical, k)
+
+    def dense_rankings(self, query: str, filters: Filters = Filters()) -> list[list[int]]:
+        """One ranking per embedding model (index/embedder.py), the first model's first."""
+        vector = self.embedder.query(query)
+        return [self.dense_rows(part.of(vector), filters) for part in self.embedder.parts]
 
     def dense_rows(self, vector: np.ndarray, filters: Filters = Filters()) -> list[int]:
         """Rows by inner product (cosine: vectors are normalised), best first.
@@ -180,10 +184,10 @@ class PgVectorStore:
         if unknown:
             raise QueryError(f"unknown document {', '.join(unknown)}; known: {', '.join(sorted(known))}")
 
-    def _hits(self, dense: list[int], lexical: list[int], k: int) -> list[Hit]:
-        fused = reciprocal_rank_fusion([dense, lexical])
+    def _hits(self, dense: list[list[int]], lexical: list[int], k: int) -> list[Hit]:
+        fused = reciprocal_rank_fusion([*dense, lexical])
         best = sorted(fused, key=lambda row: (-fused[row], row))[:k]
-        dense_rank = {row: r + 1 for r, row in enumerate(dense)}
+        dense_rank = {row: r + 1 for r, row in enumerate(dense[0])}
         lexical_rank = {row: r + 1 for r, row in enumerate(lexical)}
         records = {row: (record, meta) for row, record, meta in self.connection.execute(
             sql.SQL("SELECT c.chunk_row, c.record, d.meta FROM {} c JOIN {} d USING (doc_id) WHERE c.chunk_row = ANY(%s)")
