@@ -6,7 +6,9 @@ own covariance (bandwidth drawn from NOISE per vector), renormalised, so it
 keeps the real anisotropy (the top 10 directions hold ~55% of the variance)
 instead of the isotropy of random vectors, which would flatter no index.
 Queries: the real questions and their variants, encoded by the real model,
-so queries are distributed like questions, not like passages.
+so queries are distributed like questions, not like passages. A combined model
+("a+b") is queried as Searcher queries it, one vector per model with the other
+models' coordinates zeroed: each is a query of its own here.
 
 Passages for BM25: stemmed tokens drawn from the real corpus's token
 frequencies, lengths drawn from the real passage lengths, indexed by bm25s as
@@ -280,6 +282,12 @@ def _print_goal(row: DenseRow | None, lexical: list[LexicalRow], material: Mater
           f"{records:,.0f} MB = {row.mb_per_million + bm25 + records:,.0f} MB")
 
 
+def model_queries(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """The vectors Searcher sends faiss: one per question and model, the other models' coordinates zeroed."""
+    vectors = embedder.queries(texts)
+    return np.array([part.of(vector) for part in embedder.parts for vector in vectors], dtype=np.float32)
+
+
 def median_top1(vectors: np.ndarray, queries: np.ndarray) -> float:
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
@@ -300,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     loaded = store.load(config)
     material = real_material(loaded)
     texts = query_set()
-    queries = Embedder(config.model).queries(texts)
+    queries = model_queries(Embedder(config.model), texts)
     rng = np.random.default_rng(0)
     dense, lexical, top1 = [], [], {len(material.vectors): median_top1(material.vectors, queries)}
     for size in sizes:
