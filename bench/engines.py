@@ -47,8 +47,8 @@ def operations(searcher: Searcher, pg: PgVectorStore, texts: list[str], vectors:
     loaded = searcher.index
     only = Filters(docs=(_filter_document(searcher),))
     return [
-        Operation("dense candidates", lambda i: loaded.dense.search(vectors[i:i + 1], CANDIDATES),
-                  lambda i: pg.dense_rows(vectors[i])),
+        Operation("dense candidates", lambda i: loaded.dense.search(searcher.embedder.split(vectors[i]), CANDIDATES),
+                  lambda i: pg.dense_rankings(vectors[i])),
         Operation("lexical candidates", lambda i: np.argpartition(-loaded.lexical.scores(texts[i]), CANDIDATES),
                   lambda i: pg.lexical_rows(texts[i])),
         Operation("search() hybrid k=10", lambda i: searcher.search(texts[i]), lambda i: pg.search(texts[i])),
@@ -74,9 +74,10 @@ def time_operations(ops: list[Operation], count: int) -> dict[tuple[str, str], l
 
 
 def dense_agreement(searcher: Searcher, pg: PgVectorStore, vectors: np.ndarray) -> float:
-    """Recall@10 of pgvector's HNSW against faiss (exact at this size)."""
-    _, exact = searcher.index.dense.search(vectors, 10)
-    return float(np.mean([len(set(pg.dense_rows(v)[:10]) & set(row)) / 10 for v, row in zip(vectors, exact)]))
+    """Recall@10 of pgvector's HNSW against faiss (exact at this size), over each model's rankings."""
+    pairs = [(found, exact) for v in vectors for found, exact in
+             zip(pg.dense_rankings(v), searcher.index.dense.search(searcher.embedder.split(v), 10))]
+    return float(np.mean([len(set(found[:10]) & set(exact)) / 10 for found, exact in pairs]))
 
 
 def quality(engine: Searcher | PgVectorStore, options: SearchOptions = SearchOptions()) -> dict[str, float]:

@@ -6,9 +6,9 @@ own covariance (bandwidth drawn from NOISE per vector), renormalised, so it
 keeps the real anisotropy (the top 10 directions hold ~55% of the variance)
 instead of the isotropy of random vectors, which would flatter no index.
 Queries: the real questions and their variants, encoded by the real model,
-so queries are distributed like questions, not like passages. A combined model
-("a+b") is queried as Searcher queries it, one vector per model with the other
-models' coordinates zeroed: each is a query of its own here.
+so queries are distributed like questions, not like passages. A build keeps one
+dense index per embedding model (store.DenseIndex), so each model of a combined
+one ("a+b") is measured on its own, with its own vectors and queries.
 
 Passages for BM25: stemmed tokens drawn from the real corpus's token
 frequencies, lengths drawn from the real passage lengths, indexed by bm25s as
@@ -31,7 +31,7 @@ import json
 import time
 import tracemalloc
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import bm25s
 import faiss
@@ -44,7 +44,6 @@ from index.config import settings as load_settings
 from index.embedder import Embedder
 from index.lexical import LexicalIndex, tokenize
 from index.model import Chunk
-from index.pgvector import index_vectors
 
 SIZES = (100_000, 1_000_000)
 QUICK_SIZES = (100_000,)
@@ -57,10 +56,17 @@ GOAL_RECALL, GOAL_P50_MS, GOAL_SIZE = 0.95, 50.0, 1_000_000
 
 
 @dataclass(frozen=True)
-class Material:
-    """What the synthetic data is drawn from: the real build's vectors, tokens and passage lengths."""
+class ModelVectors:
+    """One embedding model's real vectors, what its synthetic vectors are drawn from."""
+    name: str
     vectors: np.ndarray
     noise_factor: np.ndarray  # Cholesky factor of the vectors' covariance
+
+
+@dataclass(frozen=True)
+class Material:
+    """What the synthetic data is drawn from: the real build's vectors, tokens and passage lengths."""
+    models: tuple[ModelVectors, ...]
     vocabulary: np.ndarray  # object array of stemmed tokens
     frequencies: np.ndarray  # probability of each token
     lengths: np.ndarray  # tokens per real passage
@@ -79,6 +85,7 @@ class DenseRow:
     recall10: float
     recall100: float
     is_build: bool  # the index and setting a build of this size gets
+    model: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,8 +99,8 @@ class LexicalRow:
 
 # -- the real material --------------------------------------------------------------------------------------------
 def real_material(loaded: store.LoadedIndex) -> Material:
-    vectors = index_vectors(loaded.dense)
-    covariance = np.cov(vectors.T.astype(np.float64)) + 1e-6 * np.eye(vectors.shape[1])
+    models = tuple(model_vectors(name, store.stored_vectors(index))
+                   for name, index in zip(loaded.manifest.model_id.split("+"), loaded.dense.parts, strict=True))
     passages = [c.passage for c in loaded.chunks]
     started = time.perf_counter()
     tokens = [tokenize(p) for p in passages]
@@ -101,9 +108,14 @@ def real_material(loaded: store.LoadedIndex) -> Material:
     counts = Counter(t for doc in tokens for t in doc)
     vocabulary = np.array(list(counts), dtype=object)
     frequencies = np.array([counts[t] for t in vocabulary], dtype=np.float64)
-    return Material(vectors, np.linalg.cholesky(covariance).astype(np.float32), vocabulary,
-                    frequencies / frequencies.sum(), np.array([max(1, len(d)) for d in tokens]),
+    return Material(models, vocabulary, frequencies / frequencies.sum(), np.array([max(1, len(d)) for d in tokens]),
                     chunk_record_bytes(loaded), rate)
+
+
+def model_vectors(name: str, vectors: np.ndarray) -> ModelVectors:
+    vectors = unit_rows(vectors)
+    covariance = np.cov(vectors.T.astype(np.float64)) + 1e-6 * np.eye(vectors.shape[1])
+    return ModelVectors(name, vectors, np.linalg.cholesky(covariance).astype(np.float32))
 
 
 def chunk_record_bytes(loaded: store.LoadedIndex) -> float:
@@ -117,7 +129,7 @@ def chunk_record_bytes(loaded: store.LoadedIndex) -> float:
 
 
 # -- synthetic data -----------------------------------------------------------------------------------------------
-def synthetic_vectors(material: Material, size: int, rng: np.random.Generator) -> np.ndarray:
+def synthetic_vectors(material: ModelVectors, size: int, rng: np.random.Generator) -> np.ndarray:
     blocks = []
     for start in range(0, size, BLOCK):
         count = min(BLOCK, size - start)
@@ -252,40 +264,46 @@ def lexical_row(size: int, passages: list[list[str]], texts: list[str]) -> Lexic
 
 
 # -- report -------------------------------------------------------------------------------------------------------
-def report(dense: list[DenseRow], lexical: list[LexicalRow], material: Material, top1: dict[int, float]) -> None:
-    print_table(f"Dense search: one query at a time, {CANDIDATES} candidates (as Searcher asks), "
-                "recall against exact search; * = the setting the build writes",
-                ("size", "index", "setting", "build s", "MB per 1M", "p50 ms", "p95 ms", "recall@10", "recall@100"),
-                [(r.size, r.index, r.setting, r.build_s, r.mb_per_million, *r.latency, f"{r.recall10:.3f}",
+def report(dense: list[DenseRow], lexical: list[LexicalRow], material: Material,
+           top1: dict[tuple[str, int], float]) -> None:
+    print_table(f"Dense search, each model's index: one query at a time, {CANDIDATES} candidates (as Searcher "
+                "asks), recall against exact search; * = the setting the build writes",
+                ("model", "size", "index", "setting", "build s", "MB per 1M", "p50 ms", "p95 ms", "recall@10",
+                 "recall@100"),
+                [(r.model, r.size, r.index, r.setting, r.build_s, r.mb_per_million, *r.latency, f"{r.recall10:.3f}",
                   f"{r.recall100:.3f}") for r in dense])
     print_table("BM25 (bm25s) over synthetic passages, scores + top-100 per query (tokenizing the query included)",
                 ("size", "index s", "p50 ms", "p95 ms", "MB per 1M", "vocabulary"),
                 [(r.size, r.index_s, *r.latency, r.mb_per_million, r.vocabulary) for r in lexical])
-    print(f"realism: median top-1 cosine of the queries: real corpus ({len(material.vectors):,}) "
-          f"{top1[len(material.vectors)]:.3f}; " + ", ".join(f"{n:,}: {c:.3f}" for n, c in top1.items()
-                                                            if n != len(material.vectors)))
+    for model in material.models:
+        real = len(model.vectors)
+        print(f"realism, {model.name}: median top-1 cosine of the queries: real corpus ({real:,}) "
+              f"{top1[model.name, real]:.3f}; " + ", ".join(f"{n:,}: {c:.3f}" for (name, n), c in top1.items()
+                                                          if name == model.name and n != real))
     print(f"tokenizing passages (not in 'index s'): {material.tokenize_rate:,.0f} passages/s, "
           f"{1_000_000 / material.tokenize_rate / 60:.1f} min per 1M")
     print(f"chunk records held in RAM by store.load: {material.chunk_bytes * 1_000_000 / MB:,.0f} MB per 1M chunks")
     print(f"process peak RSS: {process_memory_mb()[1]:,.0f} MB")
-    _print_goal(next((r for r in dense if r.size == GOAL_SIZE and r.is_build), None), lexical, material)
+    _print_goal([r for r in dense if r.size == GOAL_SIZE and r.is_build], lexical, material)
 
 
-def _print_goal(row: DenseRow | None, lexical: list[LexicalRow], material: Material) -> None:
-    if row is None:
+def _print_goal(rows: list[DenseRow], lexical: list[LexicalRow], material: Material) -> None:
+    if not rows:
         return
+    for row in rows:
+        print(f"goal at 1M, {row.model}: recall@10 >= {GOAL_RECALL}: {row.recall10:.3f}, "
+              f"{verdict(row.recall10 >= GOAL_RECALL)}; p50 <= {GOAL_P50_MS:.0f} ms: {row.latency[0]:.1f} ms, "
+              f"{verdict(row.latency[0] <= GOAL_P50_MS)}")
+    dense = sum(row.mb_per_million for row in rows)
     bm25 = next((r.mb_per_million for r in lexical if r.size == GOAL_SIZE), 0.0)
-    print(f"goal at 1M: recall@10 >= {GOAL_RECALL}: {row.recall10:.3f}, {verdict(row.recall10 >= GOAL_RECALL)}; "
-          f"p50 <= {GOAL_P50_MS:.0f} ms: {row.latency[0]:.1f} ms, {verdict(row.latency[0] <= GOAL_P50_MS)}")
     records = material.chunk_bytes * 1_000_000 / MB
-    print(f"memory per 1M chunks: dense {row.mb_per_million:,.0f} MB + BM25 {bm25:,.0f} MB + chunk records "
-          f"{records:,.0f} MB = {row.mb_per_million + bm25 + records:,.0f} MB")
+    print(f"memory per 1M chunks: dense {dense:,.0f} MB + BM25 {bm25:,.0f} MB + chunk records "
+          f"{records:,.0f} MB = {dense + bm25 + records:,.0f} MB")
 
 
-def model_queries(embedder: Embedder, texts: list[str]) -> np.ndarray:
-    """The vectors Searcher sends faiss: one per question and model, the other models' coordinates zeroed."""
-    vectors = embedder.queries(texts)
-    return np.array([part.of(vector) for part in embedder.parts for vector in vectors], dtype=np.float32)
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """A model's part of combined vectors, back to unit length (split keeps the combination's scale)."""
+    return np.ascontiguousarray(vectors / np.linalg.norm(vectors, axis=-1, keepdims=True), dtype=np.float32)
 
 
 def median_top1(vectors: np.ndarray, queries: np.ndarray) -> float:
@@ -308,14 +326,17 @@ def main(argv: list[str] | None = None) -> None:
     loaded = store.load(config)
     material = real_material(loaded)
     texts = query_set()
-    queries = model_queries(Embedder(config.model), texts)
+    embedder = Embedder(config.model)
+    queries = [unit_rows(part) for part in embedder.split(embedder.queries(texts))]
     rng = np.random.default_rng(0)
-    dense, lexical, top1 = [], [], {len(material.vectors): median_top1(material.vectors, queries)}
+    dense, lexical = [], []
+    top1 = {(m.name, len(m.vectors)): median_top1(m.vectors, q) for m, q in zip(material.models, queries)}
     for size in sizes:
-        vectors = synthetic_vectors(material, size, rng)
-        rows, top1[size] = dense_rows(size, vectors, queries, args.compare)
-        dense += rows
-        del vectors
+        for model, model_queries in zip(material.models, queries):
+            vectors = synthetic_vectors(model, size, rng)
+            rows, top1[model.name, size] = dense_rows(size, vectors, model_queries, args.compare)
+            dense += [replace(row, model=model.name) for row in rows]
+            del vectors
         lexical.append(lexical_row(size, synthetic_passages(material, size, rng), texts))
     report(dense, lexical, material, top1)
 

@@ -48,7 +48,7 @@ from index import browse
 from index.answer import Result, ask, with_related
 from index.config import Settings
 from index.config import settings as load_settings
-from index.embedder import Embedder, Part
+from index.embedder import Embedder
 from index.search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
 from index.store import IndexUnavailable, LoadedIndex
 
@@ -158,9 +158,8 @@ class BatchingEmbedder:
         self._worker: threading.Thread | None = None
         self._starting = threading.Lock()
 
-    @property
-    def parts(self) -> tuple[Part, ...]:
-        return self._embedder.parts
+    def split(self, vectors: np.ndarray) -> list[np.ndarray]:
+        return self._embedder.split(vectors)
 
     def query(self, text: str) -> np.ndarray:
         self._start()

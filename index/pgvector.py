@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 import psycopg
 from psycopg import sql
@@ -51,14 +50,6 @@ def local_server(folder: Path) -> Iterator[str]:
         yield server.get_uri()
     finally:
         server.cleanup()
-
-
-def index_vectors(dense: faiss.Index) -> np.ndarray:
-    """The stored vectors of a build's dense index (exact, HNSW or IVF), row i = chunk i."""
-    ivf = faiss.try_extract_index_ivf(dense)
-    if ivf is not None:
-        ivf.make_direct_map()
-    return dense.reconstruct_n(0, dense.ntotal)
 
 
 def vector_literal(vector: np.ndarray) -> str:
@@ -102,7 +93,7 @@ class PgVectorStore:
     # -- loading ------------------------------------------------------------------------
     def load(self, index: LoadedIndex) -> None:
         """Replace both tables with this build in one transaction: readers see the old build or the new one."""
-        vectors = index_vectors(index.dense)
+        vectors = index.dense.vectors()
         with self.connection.transaction(), self.connection.cursor() as cursor:
             cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
             self._create_tables(cursor, index.manifest.dim)
@@ -145,13 +136,18 @@ class PgVectorStore:
             raise QueryError("reranking runs in Searcher only; PgVectorStore returns the fused ranking")
         plan = understand(validate_query(text, k), expand=options.expand)
         self._check_documents(filters)
-        dense = self.dense_rankings(plan.embedded, filters) if mode != "lexical" else [[]]
+        dense = self.dense_rankings(self.embedder.query(plan.embedded), filters) if mode != "lexical" else [[]]
         lexical = self.lexical_rows(plan.expanded, filters) if mode != "dense" else []
         return self._hits(dense, lexical, k)
 
-    def dense_rankings(self, query: str, filters: Filters = Filters()) -> list[list[int]]:
-        """One ranking per embedding model (index/embedder.py), the first model's first."""
-        vector = self.embedder.query(query)
+    def dense_rankings(self, vector: np.ndarray, filters: Filters = Filters()) -> list[list[int]]:
+        """One ranking per embedding model (index/embedder.py), the first model's first.
+
+        One column holds the models' vectors side by side, and a model's ranking comes
+        from a query whose other coordinates are zero. Exact when filtered; the HNSW
+        graph, built on whole vectors, may serve such a query less well at scale (the
+        reason store.DenseIndex keeps one faiss index per model), unmeasured here.
+        """
         return [self.dense_rows(part.of(vector), filters) for part in self.embedder.parts]
 
     def dense_rows(self, vector: np.ndarray, filters: Filters = Filters()) -> list[int]:

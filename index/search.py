@@ -18,7 +18,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-import faiss
 import numpy as np
 
 from index import store
@@ -96,14 +95,6 @@ def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[in
     return fused
 
 
-def restricted_to(dense: faiss.Index, ids: np.ndarray) -> faiss.SearchParameters:
-    """Search parameters that admit only `ids`; IVF indexes take their own kind, which must repeat nprobe."""
-    selector = faiss.IDSelectorBatch(ids)
-    if isinstance(dense, faiss.IndexIVF):
-        return faiss.SearchParametersIVF(sel=selector, nprobe=dense.nprobe)
-    return faiss.SearchParameters(sel=selector)
-
-
 class Searcher:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, candidates: int = 100,
                  reranker: Reranker | None = None) -> None:
@@ -171,18 +162,15 @@ class Searcher:
 
     def _dense(self, index: store.LoadedIndex, query: str, allowed: np.ndarray | None) -> list[list[int]]:
         """One ranking per embedding model (index/embedder.py), the first model's first."""
-        vector = self.embedder.query(query)
-        if len(vector) != index.dense.d:
-            raise store.IndexUnavailable(f"query vectors have {len(vector)} dimensions, the index {index.dense.d}")
+        queries = self.embedder.split(self.embedder.query(query))
+        dims, index_dims = [len(q) for q in queries], [part.d for part in index.dense.parts]
+        if dims != index_dims:
+            raise store.IndexUnavailable(f"query vectors have dimensions {dims}, the index {index_dims}")
         n = min(self.candidates, index.dense.ntotal)
-        params = None
-        if allowed is not None:
-            ids = np.flatnonzero(allowed).astype(np.int64)
-            if not len(ids):
-                return [[] for _ in self.embedder.parts]
-            params = restricted_to(index.dense, ids)
-        _, rows = index.dense.search(np.stack([part.of(vector) for part in self.embedder.parts]), n, params=params)
-        return [[int(r) for r in ranking if r >= 0] for ranking in rows]
+        ids = None if allowed is None else np.flatnonzero(allowed).astype(np.int64)
+        if ids is not None and not len(ids):
+            return [[] for _ in queries]
+        return index.dense.search(queries, n, ids)
 
     def _lexical(self, index: store.LoadedIndex, query: str, allowed: np.ndarray | None) -> list[int]:
         scores = index.lexical.scores(query)

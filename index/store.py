@@ -5,6 +5,7 @@ Layout under the data directory::
     builds/<build-id>/manifest.json   model, documents, sha256 of every file below
                       chunks.jsonl    one Chunk per line, row i = vector i
                       dense.faiss     inner-product index over normalised vectors
+                      dense.1.faiss   ... the second model's, when models are combined
                       lexical/        BM25 arrays
     current -> builds/<build-id>      the live build (a symlink, replaced atomically)
 
@@ -23,7 +24,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from index.config import Settings
 from index.lexical import LexicalIndex
 from index.model import Chunk
 
-FORMAT = 1
+FORMAT = 2  # 2: one dense index per embedding model (dense.faiss, dense.1.faiss, ...) and `dims`
 EXACT_LIMIT = 200_000  # up to here exact search is perfect and fast enough: 16 ms a query at 100k on 2 cores
 IVF_PROBES = 64  # lists scanned per query: recall@10 0.967 at 1M, 4.6 ms (bench/scale.py --compare)
 IVF_TRAIN_PER_LIST = 64  # k-means sample per list: faiss asks for at least 39
@@ -56,6 +57,7 @@ class BuildManifest:
     files: dict[str, str]
     format: int = FORMAT
     checksum: str = ""  # sha256 of the other fields; empty in builds written before it existed
+    dims: list[int] = field(default_factory=list)  # one per combined model; empty: one model of `dim`
 
     @property
     def chunk_count(self) -> int:
@@ -63,11 +65,45 @@ class BuildManifest:
 
 
 @dataclass(frozen=True)
+class DenseIndex:
+    """One faiss index per embedding model, row i = chunk i in each.
+
+    A combined model ("a+b") is searched one model at a time (index/embedder.py).
+    In a single index over the vectors side by side, IVF's lists are trained on
+    both halves and serve a query made of one half badly: recall@10 0.833 at 1M
+    chunks (bench/scale.py), where an index per model keeps each model's 0.96.
+    """
+
+    parts: tuple[faiss.Index, ...]
+
+    @property
+    def d(self) -> int:
+        return sum(index.d for index in self.parts)
+
+    @property
+    def ntotal(self) -> int:
+        return self.parts[0].ntotal
+
+    def search(self, queries: list[np.ndarray], n: int, ids: np.ndarray | None = None) -> list[list[int]]:
+        """The first n rows for each model's query, searching only `ids` when given."""
+        rankings = []
+        for index, query in zip(self.parts, queries, strict=True):
+            params = None if ids is None else restricted_to(index, ids)
+            _, rows = index.search(query.reshape(1, -1), n, params=params)
+            rankings.append([int(r) for r in rows[0] if r >= 0])
+        return rankings
+
+    def vectors(self) -> np.ndarray:
+        """The stored vectors, the models' side by side as the embedder made them."""
+        return np.hstack([stored_vectors(index) for index in self.parts])
+
+
+@dataclass(frozen=True)
 class LoadedIndex:
     path: Path
     manifest: BuildManifest
     chunks: list[Chunk]
-    dense: faiss.Index
+    dense: DenseIndex
     lexical: LexicalIndex
 
     def document(self, doc_id: str) -> dict[str, Any]:
@@ -93,6 +129,27 @@ def dense_index_for(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
+def restricted_to(dense: faiss.Index, ids: np.ndarray) -> faiss.SearchParameters:
+    """Search parameters that admit only `ids`; IVF indexes take their own kind, which must repeat nprobe."""
+    selector = faiss.IDSelectorBatch(ids)
+    if isinstance(dense, faiss.IndexIVF):
+        return faiss.SearchParametersIVF(sel=selector, nprobe=dense.nprobe)
+    return faiss.SearchParameters(sel=selector)
+
+
+def stored_vectors(dense: faiss.Index) -> np.ndarray:
+    """The vectors a faiss index holds (exact, HNSW or IVF), row i = chunk i."""
+    ivf = faiss.try_extract_index_ivf(dense)
+    if ivf is not None:
+        ivf.make_direct_map()
+    return dense.reconstruct_n(0, dense.ntotal)
+
+
+def dense_file(part: int) -> str:
+    """dense.faiss for the first (or only) model, dense.1.faiss for the second."""
+    return "dense.faiss" if part == 0 else f"dense.{part}.faiss"
+
+
 def ivf_lists(count: int) -> int:
     """About 2*sqrt(n) lists as a power of two: 1,024 at 200k vectors, 2,048 at 1M (~490 vectors a list)."""
     return 1 << round(math.log2(2 * math.sqrt(count)))
@@ -107,8 +164,8 @@ def train_ivf(index: faiss.IndexIVF, vectors: np.ndarray) -> None:
 
 
 def write_build(settings: Settings, chunks: list[Chunk], vectors: np.ndarray,
-                documents: list[dict[str, Any]], model_id: str) -> BuildManifest:
-    """Write a complete build and make it the live one."""
+                documents: list[dict[str, Any]], model_id: str, dims: tuple[int, ...] = ()) -> BuildManifest:
+    """Write a complete build and make it the live one; `dims` splits combined models' vectors."""
     if len(chunks) != len(vectors):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
     build_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -116,7 +173,7 @@ def write_build(settings: Settings, chunks: list[Chunk], vectors: np.ndarray,
     staging = settings.builds / f".{build_id}.tmp"
     staging.mkdir()
     try:
-        manifest = _write_files(staging, build_id, chunks, vectors, documents, model_id)
+        manifest = _write_files(staging, build_id, chunks, vectors, documents, model_id, dims)
         _fsync_tree(staging)
         final = settings.builds / build_id
         os.replace(staging, final)
@@ -129,17 +186,23 @@ def write_build(settings: Settings, chunks: list[Chunk], vectors: np.ndarray,
 
 
 def _write_files(folder: Path, build_id: str, chunks: list[Chunk], vectors: np.ndarray,
-                 documents: list[dict[str, Any]], model_id: str) -> BuildManifest:
+                 documents: list[dict[str, Any]], model_id: str, dims: tuple[int, ...]) -> BuildManifest:
+    dims = dims or (int(vectors.shape[1]),)
+    if sum(dims) != vectors.shape[1]:
+        raise ValueError(f"model dimensions {dims} do not add up to the vectors' {vectors.shape[1]}")
     with (folder / "chunks.jsonl").open("w", encoding="utf-8") as handle:
         for chunk in chunks:
             handle.write(json.dumps(chunk.to_record(), ensure_ascii=False) + "\n")
-    dense = dense_index_for(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(dense, str(folder / "dense.faiss"))
+    starts = np.cumsum([0, *dims])
+    for part, (start, stop) in enumerate(zip(starts, starts[1:])):
+        dense = dense_index_for(np.ascontiguousarray(vectors[:, start:stop], dtype=np.float32))
+        faiss.write_index(dense, str(folder / dense_file(part)))
     LexicalIndex.build([c.passage for c in chunks]).save(folder / "lexical")
     files = {str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
     fields = dict(
         build_id=build_id, created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), model_id=model_id,
         dim=int(vectors.shape[1]), dense_index=type(dense).__name__, documents=documents, files=files, format=FORMAT,
+        dims=list(dims),
     )
     manifest = BuildManifest(**fields, checksum=_manifest_checksum(fields))
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False))
@@ -203,8 +266,9 @@ def load(settings: Settings, build: Path | None = None, verify: bool = True) -> 
     if verify:
         verify_files(build, manifest)
     chunks = [Chunk.from_record(json.loads(line)) for line in (build / "chunks.jsonl").open(encoding="utf-8")]
-    dense = faiss.read_index(str(build / "dense.faiss"))
-    if dense.ntotal != len(chunks) or dense.d != manifest.dim:
+    dense = DenseIndex(tuple(faiss.read_index(str(build / dense_file(part)))
+                             for part in range(len(manifest.dims) or 1)))
+    if any(index.ntotal != len(chunks) for index in dense.parts) or dense.d != manifest.dim:
         raise IndexUnavailable(f"{build}: {dense.ntotal} vectors for {len(chunks)} chunks; re-run ingest")
     return LoadedIndex(build, manifest, chunks, dense, LexicalIndex.load(build / "lexical"))
 

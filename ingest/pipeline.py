@@ -245,12 +245,13 @@ class Ingestor:
             return IngestResult(reports, None, changed=False, errors=["nothing to index: no source was available"])
         before = {d["doc_id"]: d["cache_key"] for d in previous}
         after = {doc_id: doc["cache_key"] for doc_id, (doc, _, _) in entries.items()}
-        if before == after and store.current_build_path(self.settings):
-            return IngestResult(reports, store.read_manifest(store.current_build_path(self.settings)), changed=False)
+        live = store.current_build_path(self.settings)
+        if before == after and live and store.read_manifest(live).format == store.FORMAT:
+            return IngestResult(reports, store.read_manifest(live), changed=False)
         chunks = [c for _, cs, _ in entries.values() for c in cs]
         vectors = np.concatenate([v for _, _, v in entries.values()])
         manifest = store.write_build(self.settings, chunks, vectors, [d for d, _, _ in entries.values()],
-                                     self.settings.model)
+                                     self.settings.model, self.embedder.dims)
         return IngestResult(reports, manifest, changed=True)
 
     def _previous_documents(self) -> list[dict[str, Any]]:

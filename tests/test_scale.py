@@ -67,6 +67,7 @@ def test_filtered_search_on_an_ivf_build(tmp_path: Path, embedder: Embedder, mon
                       label=f"Article {i}", text=f"provision {i}", passage=f"provision number {i}", order=i)
               for i in range(SIZE)]
     documents = [{"doc_id": d, "title": d, "chunks": SIZE // 2} for d in ("even", "odd")]
-    store.write_build(config, chunks, clustered_vectors(SIZE, seed=1, dim=embedder.dim), documents, embedder.model_id)
+    store.write_build(config, chunks, clustered_vectors(SIZE, seed=1, dim=embedder.dim), documents, embedder.model_id,
+                      embedder.dims)
     hits = Searcher(config, embedder).search("provision number 7", 5, Filters(docs=("even",)))
     assert hits and {h.chunk.doc_id for h in hits} == {"even"}
