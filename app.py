@@ -43,7 +43,7 @@ MAX_RELATED = 8
 # ---- loading: once per process, shared by every session ------------------------------------------------
 
 
-@st.cache_resource(show_spinner="Loading the embedding model and the index (first start only)…")
+@st.cache_resource(show_spinner="Loading the embedding models and the index (first start only)…")
 def load_searcher(data_dir: str, model: str) -> Searcher:
     """The searcher with its index open and its model warm, so the first question is as fast as the rest."""
     searcher = Searcher(settings(data_dir, model), shared_embedder(model))

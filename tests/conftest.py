@@ -76,7 +76,7 @@ def corpus() -> Path:
 
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, corpus: Path) -> Settings:
-    """The AI Act, the GDPR and the Lighthouse analysis from the local mirror (about a minute on 2 cores)."""
+    """The AI Act, the GDPR and the Lighthouse analysis from the local mirror (about 7 minutes on 2 cores)."""
     return build_index(tmp_path_factory.mktemp("corpus"), embedder, mirror=corpus,
                        source_ids=("ai-act", "gdpr", "lighthouse"))
 
