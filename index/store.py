@@ -86,9 +86,10 @@ class DenseIndex:
 
     def search(self, queries: list[np.ndarray], n: int, ids: np.ndarray | None = None) -> list[list[int]]:
         """The first n rows for each model's query, searching only `ids` when given."""
+        selector = None if ids is None else faiss.IDSelectorBatch(ids)  # one set of ids for every model
         rankings = []
         for index, query in zip(self.parts, queries, strict=True):
-            params = None if ids is None else restricted_to(index, ids)
+            params = None if selector is None else restricted_to(index, selector)
             _, rows = index.search(query.reshape(1, -1), n, params=params)
             rankings.append([int(r) for r in rows[0] if r >= 0])
         return rankings
@@ -129,9 +130,8 @@ def dense_index_for(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def restricted_to(dense: faiss.Index, ids: np.ndarray) -> faiss.SearchParameters:
-    """Search parameters that admit only `ids`; IVF indexes take their own kind, which must repeat nprobe."""
-    selector = faiss.IDSelectorBatch(ids)
+def restricted_to(dense: faiss.Index, selector: faiss.IDSelector) -> faiss.SearchParameters:
+    """Search parameters that admit only the selected ids; IVF indexes take their own kind, which must repeat nprobe."""
     if isinstance(dense, faiss.IndexIVF):
         return faiss.SearchParametersIVF(sel=selector, nprobe=dense.nprobe)
     return faiss.SearchParameters(sel=selector)
@@ -194,14 +194,15 @@ def _write_files(folder: Path, build_id: str, chunks: list[Chunk], vectors: np.n
         for chunk in chunks:
             handle.write(json.dumps(chunk.to_record(), ensure_ascii=False) + "\n")
     starts = np.cumsum([0, *dims])
-    for part, (start, stop) in enumerate(zip(starts, starts[1:])):
-        dense = dense_index_for(np.ascontiguousarray(vectors[:, start:stop], dtype=np.float32))
-        faiss.write_index(dense, str(folder / dense_file(part)))
+    dense = [dense_index_for(np.ascontiguousarray(vectors[:, start:stop], dtype=np.float32))
+             for start, stop in zip(starts, starts[1:])]
+    for part, index in enumerate(dense):
+        faiss.write_index(index, str(folder / dense_file(part)))
     LexicalIndex.build([c.passage for c in chunks]).save(folder / "lexical")
     files = {str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
     fields = dict(
         build_id=build_id, created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), model_id=model_id,
-        dim=int(vectors.shape[1]), dense_index=type(dense).__name__, documents=documents, files=files, format=FORMAT,
+        dim=int(vectors.shape[1]), dense_index=type(dense[0]).__name__, documents=documents, files=files, format=FORMAT,
         dims=list(dims),
     )
     manifest = BuildManifest(**fields, checksum=_manifest_checksum(fields))

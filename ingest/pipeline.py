@@ -246,8 +246,9 @@ class Ingestor:
         before = {d["doc_id"]: d["cache_key"] for d in previous}
         after = {doc_id: doc["cache_key"] for doc_id, (doc, _, _) in entries.items()}
         live = store.current_build_path(self.settings)
-        if before == after and live and store.read_manifest(live).format == store.FORMAT:
-            return IngestResult(reports, store.read_manifest(live), changed=False)
+        manifest = store.read_manifest(live) if before == after and live else None
+        if manifest and manifest.format == store.FORMAT:
+            return IngestResult(reports, manifest, changed=False)
         chunks = [c for _, cs, _ in entries.values() for c in cs]
         vectors = np.concatenate([v for _, _, v in entries.values()])
         manifest = store.write_build(self.settings, chunks, vectors, [d for d, _, _ in entries.values()],
