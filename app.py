@@ -14,20 +14,20 @@ from datetime import date
 
 import streamlit as st
 
-from index.answer import Result
-from index.browse import Catalog, breadcrumb, reading_order, unit_of
+from index.answers.results import Result
+from index.law.catalog import Catalog, breadcrumb, reading_order, unit_of
 from index.config import settings
-from index.embedder import Embedder
-from index.export import (DISCLAIMER, answer_markdown, citation_line, escape_inline, escape_markdown, guard_line_start,
+from index.retrieval.embedder import Embedder
+from index.answers.export import (DISCLAIMER, answer_markdown, citation_line, escape_inline, escape_markdown, guard_line_start,
                           safe_url)
-from index.glossary import Definition
-from index.highlight import Segment
+from index.law.definitions import Definition
+from index.answers.highlight import Segment
 from index.model import Chunk
-from index.question import KIND_NAMES, Answer, Scope, answer
-from index.references import Reference, related_provisions
-from index.search import QueryError, Searcher
-from index.store import IndexUnavailable, LoadedIndex
-from index.timeline import Milestone, Timeline, timeline
+from index.answers.question import KIND_NAMES, Answer, Scope, answer
+from index.law.references import Reference, related_provisions
+from index.retrieval.search import QueryError, Searcher
+from index.retrieval.store import IndexUnavailable, LoadedIndex
+from index.law.timeline import Milestone, Timeline, timeline
 
 TABS = ("Ask", "Browse", "What applies when")
 EXAMPLES = (

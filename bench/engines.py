@@ -25,11 +25,11 @@ import numpy as np
 
 from bench.common import MB, print_table, summarise
 from bench.questions import QUESTION_FILES, query_set
-from index.answer import ask
+from index.answers.results import ask
 from index.config import settings as load_settings
 from index.evaluate import evaluate, load_questions, summary
-from index.pgvector import PgVectorStore, local_server
-from index.search import Filters, Searcher, SearchOptions
+from index.retrieval.pgvector import PgVectorStore, local_server
+from index.retrieval.search import Filters, Searcher, SearchOptions
 
 CANDIDATES = 100
 ENGINES = ("faiss", "pgvector")

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import CORPUS, ChildRun, print_table, run_child, summarise, verdict
-from index import store
+from index.retrieval import store
 from index.config import settings as load_settings
 
 WARM_GOAL_SECONDS = 3.0

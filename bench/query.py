@@ -27,12 +27,12 @@ from pathlib import Path
 
 from bench.common import Summary, print_table, summarise, verdict
 from bench.questions import query_set
-from index.answer import ask
+from index.answers.results import ask
 from index.config import MINILM
 from index.config import settings as load_settings
-from index.embedder import model_path
-from index.rerank import MINILM_L6, TINYBERT_L2, Reranker, save_untrained_cross_encoder
-from index.search import Searcher, SearchOptions
+from index.retrieval.embedder import model_path
+from index.retrieval.rerank import MINILM_L6, TINYBERT_L2, Reranker, save_untrained_cross_encoder
+from index.retrieval.search import Searcher, SearchOptions
 
 HYBRID_GOAL = 1.5  # hybrid median at most this multiple of the encoding floor
 RERANK_GOAL_MS = 250.0

@@ -6,7 +6,7 @@ Rows, each on the index in --data-dir (built by `python -m ingest`):
   naive 500-char windows   fixed windows over the same documents, dense only: the baseline
                            legal chunking has to beat (a window counts as every unit it touches)
   BM25 / dense / hybrid    legal chunks, no query understanding
-  + glossary               plain-language expansion and document routing (index/data/glossary.toml)
+  + glossary               plain-language expansion and document routing (index/retrieval/data/glossary.toml)
   + priors                 intent and structure: articles before recitals unless "why", language
   + exact references       "Article 6(3)" named in the query comes first
   + definition feedback    terms whose definitions (Article 3) the dense side found join the BM25
@@ -27,12 +27,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index.answer import ask  # noqa: E402
+from index.answers.results import ask  # noqa: E402
 from index.config import settings  # noqa: E402
 from index.evaluate import Outcome, Question, evaluate, load_questions, summary  # noqa: E402
 from index.model import Chunk, Hit  # noqa: E402
-from index.search import Searcher, SearchOptions  # noqa: E402
-from index.store import LoadedIndex  # noqa: E402
+from index.retrieval.search import Searcher, SearchOptions  # noqa: E402
+from index.retrieval.store import LoadedIndex  # noqa: E402
 
 WINDOW = 500
 PLAIN = SearchOptions(expand=False, priors=False, exact=False, define=False)

@@ -39,10 +39,10 @@ import numpy as np
 
 from bench.common import MB, print_table, process_memory_mb, summarise, verdict
 from bench.questions import query_set
-from index import store
+from index.retrieval import store
 from index.config import settings as load_settings
-from index.embedder import Embedder
-from index.lexical import LexicalIndex, tokenize
+from index.retrieval.embedder import Embedder
+from index.retrieval.lexical import LexicalIndex, tokenize
 from index.model import Chunk
 
 SIZES = (100_000, 1_000_000)

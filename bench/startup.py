@@ -47,9 +47,9 @@ class Start:
 # -- children: they print one JSON line with wall-clock marks (time.time(), comparable across processes) ----------
 def core_child(question: str) -> dict[str, object]:
     marks = {"python up": time.time()}
-    from index.answer import ask
+    from index.answers.results import ask
     from index.config import settings
-    from index.search import Searcher
+    from index.retrieval.search import Searcher
 
     marks["imports"] = time.time()
     searcher = Searcher(settings())

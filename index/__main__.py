@@ -8,12 +8,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-from index.answer import Result, ask, with_related
-from index.browse import Catalog
+from index.answers.results import Result, ask, with_related
+from index.law.catalog import Catalog
 from index.config import settings as load_settings
 from index.evaluate import evaluate, load_questions, summary
-from index.search import Filters, QueryError, Searcher, SearchOptions
-from index.store import IndexUnavailable
+from index.retrieval.search import Filters, QueryError, Searcher, SearchOptions
+from index.retrieval.store import IndexUnavailable
 
 
 def main(argv: list[str] | None = None) -> int:

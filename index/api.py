@@ -44,13 +44,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from index import browse
-from index.answer import Result, ask, with_related
+from index.law import catalog
+from index.answers.results import Result, ask, with_related
 from index.config import Settings
 from index.config import settings as load_settings
-from index.embedder import Embedder
-from index.search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
-from index.store import IndexUnavailable, LoadedIndex
+from index.retrieval.embedder import Embedder
+from index.retrieval.search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
+from index.retrieval.store import IndexUnavailable, LoadedIndex
 
 MAX_API_K = 50
 MAX_URL_BYTES = 16_384  # a 1,000-character query is at most 12,000 bytes percent-encoded
@@ -262,7 +262,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     encoder = BatchingEmbedder(embedder or Embedder(settings.model))
     searcher = Searcher(settings, encoder)  # type: ignore[arg-type]  # it has what Searcher uses: query, model_id
     search_slots = anyio.CapacityLimiter(config.search_threads)
-    catalogs = browse.CatalogCache()
+    catalogs = catalog.CatalogCache()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -301,7 +301,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
              ) -> UnitResponse:
         """Every passage of one provision, in document order: "Article 5", "Article 5(1)", "Article 5(1)(f)"."""
         index = searcher.index
-        chunks = browse.unit_chunks(index, doc_id, label)
+        chunks = catalog.unit_chunks(index, doc_id, label)
         if not chunks:
             raise HTTPException(404, _missing_unit(index, doc_id, label))
         return UnitResponse(doc_id, label, public_document(index.document(doc_id)), [c.to_record() for c in chunks])
@@ -311,7 +311,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         """The indexed documents: titles, version dates, sources and attribution, as recorded at ingest."""
         index = searcher.index
         return DocumentsResponse(index.manifest.build_id, index.manifest.created,
-                                 [public_document(d) for d in browse.documents(index)])
+                                 [public_document(d) for d in catalog.documents(index)])
 
     @app.get("/healthz", response_model=Health, responses={503: errors[503]})
     def healthz() -> Health:

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from index import store
+from index.retrieval import store
 from index.config import Settings
-from index.embedder import Embedder
+from index.retrieval.embedder import Embedder
 from index.model import Chunk
 from ingest import eurlex, pdf, text
 from ingest.chunking import chunk_units

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from index.config import Settings, settings
-from index.embedder import Embedder
-from index.search import Searcher
+from index.retrieval.embedder import Embedder
+from index.retrieval.search import Searcher
 from ingest.pipeline import Ingestor
 from ingest.sources import Resolver, load_manifest
 

@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 
 from bench.common import free_port
 from bench.load_api import api_server
-from index import store
-from index.answer import ask, with_related
+from index.retrieval import store
+from index.answers.results import ask, with_related
 from index.api import MAX_URL_BYTES, ApiConfig, BatchingEmbedder, create_app
-from index.browse import Catalog
+from index.law.catalog import Catalog
 from index.config import DEFAULT_MODEL, Settings, settings
-from index.embedder import Embedder
-from index.search import Searcher
+from index.retrieval.embedder import Embedder
+from index.retrieval.search import Searcher
 
 TOKEN = "s3cret-Token_1"
 

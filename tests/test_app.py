@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from index import store
-from index.browse import Catalog
+from index.retrieval import store
+from index.law.catalog import Catalog
 from index.config import Settings
-from index.export import WORD_JOINER, answer_markdown, citation_line, escape_markdown
-from index.highlight import Highlighter, sentences
-from index.question import Scope, answer
-from index.search import Searcher
+from index.answers.export import WORD_JOINER, answer_markdown, citation_line, escape_markdown
+from index.answers.highlight import Highlighter, sentences
+from index.answers.question import Scope, answer
+from index.retrieval.search import Searcher
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MINI = "user-mini-act"

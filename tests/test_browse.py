@@ -11,13 +11,13 @@ from datetime import date
 
 import pytest
 
-from index import store
-from index.browse import Catalog, breadcrumb, chapter_of, documents, unit_chunks, unit_of
+from index.retrieval import store
+from index.law.catalog import Catalog, breadcrumb, chapter_of, documents, unit_chunks, unit_of
 from index.config import Settings
-from index.glossary import definitions_in, glossary_of
+from index.law.definitions import definitions_in, glossary_of
 from index.model import Chunk
-from index.references import Reference, references_in, related_provisions
-from index.timeline import application_article, timeline
+from index.law.references import Reference, references_in, related_provisions
+from index.law.timeline import application_article, timeline
 
 MINI = "user-mini-act"
 

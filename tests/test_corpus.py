@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.answer import ask
+from index.answers.results import ask
 from index.evaluate import evaluate, load_questions, summary
 from ingest import eurlex, pdf, text
 from ingest.structure import build_units

@@ -24,12 +24,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from index import store
-from index.answer import ask
+from index.retrieval import store
+from index.answers.results import ask
 from index.api import ApiConfig, create_app
 from index.config import Settings
-from index.embedder import Embedder
-from index.search import Searcher
+from index.retrieval.embedder import Embedder
+from index.retrieval.search import Searcher
 from ingest.pipeline import Ingestor
 from ingest.sources import Resolver
 from tests.conftest import FIXTURES, build_index

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index.api import ApiConfig, create_app
-from index.search import MAX_QUERY_CHARS, QueryError, Searcher, validate_query
+from index.retrieval.search import MAX_QUERY_CHARS, QueryError, Searcher, validate_query
 from ingest import eurlex, pdf, text
 from ingest.model import Block, Unit
 from ingest.structure import build_units

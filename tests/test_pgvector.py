@@ -11,12 +11,12 @@ import pytest
 pytest.importorskip("psycopg", reason="psycopg is not installed: pip install 'psycopg[binary]' pgserver")
 pytest.importorskip("pgserver", reason="pgserver (PostgreSQL + pgvector wheel) is not installed: pip install pgserver")
 
-from index import store  # noqa: E402 - after the skips, which explain a missing server better than an ImportError
-from index.answer import ask  # noqa: E402
+from index.retrieval import store  # noqa: E402 - after the skips, which explain a missing server better than an ImportError
+from index.answers.results import ask  # noqa: E402
 from index.config import Settings  # noqa: E402
-from index.embedder import Embedder  # noqa: E402
-from index.pgvector import PgVectorStore, local_server  # noqa: E402
-from index.search import Filters, QueryError, Searcher  # noqa: E402
+from index.retrieval.embedder import Embedder  # noqa: E402
+from index.retrieval.pgvector import PgVectorStore, local_server  # noqa: E402
+from index.retrieval.search import Filters, QueryError, Searcher  # noqa: E402
 
 HEDGEHOG = "Can a mower read how hedgehogs feel?"
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import store
-from index.answer import ask
-from index.browse import unit_chunks
+from index.retrieval import store
+from index.answers.results import ask
+from index.law.catalog import unit_chunks
 from index.config import E5, MINILM, settings
-from index.embedder import Embedder
-from index.search import Filters, QueryError, Searcher
+from index.retrieval.embedder import Embedder
+from index.retrieval.search import Filters, QueryError, Searcher
 from ingest.pipeline import Ingestor
 from ingest.sources import Resolver
 from tests.conftest import FIXTURES, build_index
@@ -184,7 +184,7 @@ def test_cli_eval_reports_the_metrics(mini_index, tmp_path):
 
 
 def test_any_sentence_transformers_path_works_and_is_recorded(tmp_path):
-    from index.embedder import model_path
+    from index.retrieval.embedder import model_path
 
     path = model_path(MINILM)  # the same weights, addressed as a plain folder
     config = settings(tmp_path / "data", model=path)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from index.answer import ask
+from index.answers.results import ask
 from index.config import MINILM
-from index.embedder import model_path
-from index.query import Reference, intent_of, language_of, load_glossary, references_in, understand
-from index.rerank import Reranker, Shape, save_untrained_cross_encoder
-from index.search import QueryError, Searcher, SearchOptions, defined_term
+from index.retrieval.embedder import model_path
+from index.retrieval.query import Reference, intent_of, language_of, load_glossary, references_in, understand
+from index.retrieval.rerank import Reranker, Shape, save_untrained_cross_encoder
+from index.retrieval.search import QueryError, Searcher, SearchOptions, defined_term
 
 
 @pytest.mark.parametrize("text, references", [
@@ -105,8 +105,8 @@ def test_rerank_reorders_the_top_candidates(mini_index, embedder, tiny_cross_enc
 
 
 def test_results_carry_the_provisions_they_cite(mini_searcher):
-    from index.answer import with_related
-    from index.browse import Catalog
+    from index.answers.results import with_related
+    from index.law.catalog import Catalog
 
     results = with_related(ask(mini_searcher, "fines for breaking the mowing rules", k=3), Catalog.of(mini_searcher.index))
     penalties = next(r for r in results if r.hit.chunk.unit == "Article 3")

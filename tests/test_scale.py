@@ -13,11 +13,11 @@ import faiss
 import numpy as np
 import pytest
 
-from index import store
+from index.retrieval import store
 from index.config import settings
-from index.embedder import Embedder
+from index.retrieval.embedder import Embedder
 from index.model import Chunk
-from index.search import Filters, Searcher
+from index.retrieval.search import Filters, Searcher
 
 DIM = 384
 SIZE = 20_000

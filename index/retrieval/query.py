@@ -2,7 +2,7 @@
 
 Users ask "can I use a chatbot without telling customers?"; the Act says "AI
 systems intended to interact directly with natural persons". A curated glossary
-(data, not code: index/data/glossary.toml) bridges that gap and says which
+(data, not code: index/retrieval/data/glossary.toml) bridges that gap and says which
 document governs a topic; explicit references ("Article 6(3)", "Annex III") are
 recognised so they can be answered first; and the question's intent decides
 whether recitals (the "why") or definitions ("what is") should lead.

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from index.browse import Catalog, TocEntry, reading_order
-from index.references import Reference, references_in
+from index.law.catalog import Catalog, TocEntry, reading_order
+from index.law.references import Reference, references_in
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE = rf"\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}"

@@ -32,7 +32,7 @@ import faiss
 import numpy as np
 
 from index.config import Settings
-from index.lexical import LexicalIndex
+from index.retrieval.lexical import LexicalIndex
 from index.model import Chunk
 
 FORMAT = 2  # 2: one dense index per embedding model (dense.faiss, dense.1.faiss, ...) and `dims`

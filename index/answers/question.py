@@ -10,10 +10,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from index.answer import Result, ask
-from index.browse import Catalog
-from index.highlight import GlanceItem, Highlighter, at_a_glance
-from index.search import Filters, Searcher, validate_query
+from index.answers.results import Result, ask
+from index.law.catalog import Catalog
+from index.answers.highlight import GlanceItem, Highlighter, at_a_glance
+from index.retrieval.search import Filters, Searcher, validate_query
 
 DEFAULT_K = 8
 KIND_NAMES = {"article": "articles", "recital": "recitals", "annex": "annexes", "section": "sections"}

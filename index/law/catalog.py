@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.glossary import Glossary, glossary_of
-from index.highlight import TermStatistics
+from index.law.definitions import Glossary, glossary_of
+from index.answers.highlight import TermStatistics
 from index.model import Chunk
-from index.store import LoadedIndex
+from index.retrieval.store import LoadedIndex
 
 PART_OF_KIND = {"recital": "Recitals", "annex": "Annexes", "section": "Sections"}
 _LABEL_BOUNDARY = re.compile(r"[(,]")

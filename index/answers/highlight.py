@@ -17,10 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from index.lexical import tokenize
+from index.retrieval.lexical import tokenize
 
 if TYPE_CHECKING:  # answer.py imports browse.py, which imports this module
-    from index.answer import Result
+    from index.answers.results import Result
 
 # a sentence ends at . ; : ! ? followed by a capital, a quote or a point marker "(a)"; "p. 24" does not end one
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+(?=[(‘“\"'«A-ZÀ-Ý])")

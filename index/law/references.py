@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from index.browse import Catalog, container_label, unit_of
+from index.law.catalog import Catalog, container_label, unit_of
 from index.model import Chunk
 
 _ROMAN = r"[IVXLC]+"

@@ -20,13 +20,13 @@ from typing import Literal
 
 import numpy as np
 
-from index import store
+from index.retrieval import store
 from index.config import Settings
-from index.embedder import Embedder
-from index.glossary import definitions_in, in_definitions_article
+from index.retrieval.embedder import Embedder
+from index.law.definitions import definitions_in, in_definitions_article
 from index.model import Chunk, Hit
-from index.query import QueryPlan, understand
-from index.rerank import Reranker
+from index.retrieval.query import QueryPlan, understand
+from index.retrieval.rerank import Reranker
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MAX_QUERY_CHARS = 1000

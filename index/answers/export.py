@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from index.browse import Catalog, breadcrumb
+from index.law.catalog import Catalog, breadcrumb
 from index.model import Hit
-from index.question import Answer
+from index.answers.question import Answer
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$:&])")
 # Streamlit turns "--" into a dash and "->", "<-", ">=", "<=", "~=" into symbols, escaped or not:

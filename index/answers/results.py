@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from index.browse import Catalog
+from index.law.catalog import Catalog
 from index.model import Hit
-from index.references import Reference, related_provisions
-from index.search import MAX_K, Filters, Mode, Searcher, SearchOptions
+from index.law.references import Reference, related_provisions
+from index.retrieval.search import MAX_K, Filters, Mode, Searcher, SearchOptions
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,11 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from index.embedder import Embedder
+from index.retrieval.embedder import Embedder
 from index.model import Chunk, Hit
-from index.query import understand
-from index.search import Filters, Mode, QueryError, SearchOptions, reciprocal_rank_fusion, validate_query
-from index.store import LoadedIndex
+from index.retrieval.query import understand
+from index.retrieval.search import Filters, Mode, QueryError, SearchOptions, reciprocal_rank_fusion, validate_query
+from index.retrieval.store import LoadedIndex
 
 TEXT_CONFIG = "english"  # PostgreSQL's Snowball English stemmer, like the bm25s side's PyStemmer
 HNSW_M = 16
