@@ -14,20 +14,28 @@ from datetime import date
 
 import streamlit as st
 
-from index.answers.results import Result
-from index.law.catalog import Catalog, breadcrumb, reading_order, unit_of
-from index.config import settings
-from index.retrieval.embedder import Embedder
-from index.answers.export import (DISCLAIMER, answer_markdown, citation_line, escape_inline, escape_markdown, guard_line_start,
-                          safe_url)
-from index.law.definitions import Definition
+from index.answers.export import (
+    DISCLAIMER,
+    answer_markdown,
+    citation_line,
+    escape_inline,
+    escape_markdown,
+    guard_line_start,
+    safe_url,
+)
 from index.answers.highlight import Segment
-from index.model import Chunk
 from index.answers.question import KIND_NAMES, Answer, Scope, answer
+from index.answers.results import Result, catalog_of
+from index.config import settings
+from index.law.catalog import Catalog, breadcrumb, reading_order
+from index.law.definitions import Definition
+from index.law.labels import unit_of
 from index.law.references import Reference, related_provisions
+from index.law.timeline import Milestone, Timeline, timeline
+from index.model import Chunk
+from index.retrieval.embedder import Embedder
 from index.retrieval.search import QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
-from index.law.timeline import Milestone, Timeline, timeline
 
 TABS = ("Ask", "Browse", "What applies when")
 EXAMPLES = (
@@ -37,7 +45,6 @@ EXAMPLES = (
     "Can AI be used to recognise emotions at work?",
 )
 INGEST_COMMAND = "python -m ingest --mirror ../shared/corpus"
-MAX_RELATED = 8
 
 
 # ---- loading: once per process, shared by every session ------------------------------------------------
@@ -60,7 +67,7 @@ def shared_embedder(model: str) -> Embedder:
 @st.cache_resource(show_spinner="Reading the table of contents…", max_entries=4)
 def catalog_for(build: str, _index: LoadedIndex) -> Catalog:
     """One catalog per build: a rebuilt index (a new `current`) gets a new one."""
-    return Catalog.of(_index)
+    return catalog_of(_index)
 
 
 def open_index() -> tuple[Searcher, Catalog]:
@@ -220,7 +227,6 @@ def result_card(rank: int, result: Result, answered: Answer, catalog: Catalog) -
 
 def card_actions(rank: int, result: Result, catalog: Catalog) -> None:
     chunk = result.hit.chunk
-    related = related_provisions(catalog, [chunk, *(h.chunk for h in result.more)])[:MAX_RELATED]
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         with st.popover("Copy citation", icon=":material/content_copy:", type="tertiary"):
             st.code(citation_line(result.hit), language=None, wrap_lines=True)
@@ -228,7 +234,7 @@ def card_actions(rank: int, result: Result, catalog: Catalog) -> None:
             st.link_button("EUR-Lex", safe_url(chunk.url), icon=":material/open_in_new:", type="tertiary")
         st.button(f"Read all of {escape_inline(chunk.unit)}", key=f"read-{rank}", type="tertiary",
                   icon=":material/menu_book:", on_click=open_provision, args=(chunk.doc_id, chunk.unit))
-        reference_links("Related:", related, f"rel-{rank}", chunk.doc_id, catalog)
+        reference_links("Related:", result.related, f"rel-{rank}", chunk.doc_id, catalog)
 
 
 def attributions(catalog: Catalog, doc_ids: list[str]) -> None:

@@ -28,8 +28,9 @@ from bench.questions import QUESTION_FILES, query_set
 from index.answers.results import ask
 from index.config import settings as load_settings
 from index.evaluate import evaluate, load_questions, summary
+from index.retrieval.filters import Filters
 from index.retrieval.pgvector import PgVectorStore, local_server
-from index.retrieval.search import Filters, Searcher, SearchOptions
+from index.retrieval.search import Searcher, SearchOptions
 
 CANDIDATES = 100
 ENGINES = ("faiss", "pgvector")

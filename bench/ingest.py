@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 from bench.common import CORPUS, ChildRun, print_table, run_child, summarise, verdict
-from index.retrieval import store
 from index.config import settings as load_settings
+from index.retrieval import store
 
 WARM_GOAL_SECONDS = 3.0
 

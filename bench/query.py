@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import Summary, print_table, summarise, verdict
+from bench.cross_encoders import MINILM_L6, TINYBERT_L2, save_untrained_cross_encoder
 from bench.questions import query_set
 from index.answers.results import ask
 from index.config import MINILM
 from index.config import settings as load_settings
 from index.retrieval.embedder import model_path
-from index.retrieval.rerank import MINILM_L6, TINYBERT_L2, Reranker, save_untrained_cross_encoder
+from index.retrieval.rerank import Reranker
 from index.retrieval.search import Searcher, SearchOptions
 
 HYBRID_GOAL = 1.5  # hybrid median at most this multiple of the encoding floor

@@ -6,7 +6,7 @@ Rows, each on the index in --data-dir (built by `python -m ingest`):
   naive 500-char windows   fixed windows over the same documents, dense only: the baseline
                            legal chunking has to beat (a window counts as every unit it touches)
   BM25 / dense / hybrid    legal chunks, no query understanding
-  + glossary               plain-language expansion and document routing (index/retrieval/data/glossary.toml)
+  + glossary               plain-language expansion and document routing (index/retrieval/data/synonyms.toml)
   + priors                 intent and structure: articles before recitals unless "why", language
   + exact references       "Article 6(3)" named in the query comes first
   + definition feedback    terms whose definitions (Article 3) the dense side found join the BM25

@@ -39,11 +39,11 @@ import numpy as np
 
 from bench.common import MB, print_table, process_memory_mb, summarise, verdict
 from bench.questions import query_set
-from index.retrieval import store
 from index.config import settings as load_settings
+from index.model import Chunk
+from index.retrieval import store
 from index.retrieval.embedder import Embedder
 from index.retrieval.lexical import LexicalIndex, tokenize
-from index.model import Chunk
 
 SIZES = (100_000, 1_000_000)
 QUICK_SIZES = (100_000,)

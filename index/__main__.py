@@ -8,11 +8,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-from index.answers.results import Result, ask, with_related
-from index.law.catalog import Catalog
+from index.answers.question import Scope, answer
+from index.answers.results import Result, ask, catalog_of
 from index.config import settings as load_settings
 from index.evaluate import evaluate, load_questions, summary
-from index.retrieval.search import Filters, QueryError, Searcher, SearchOptions
+from index.retrieval.search import QueryError, Searcher, SearchOptions
 from index.retrieval.store import IndexUnavailable
 
 
@@ -63,9 +63,9 @@ def _options(args: argparse.Namespace) -> SearchOptions:
 
 
 def _search(args: argparse.Namespace, searcher: Searcher) -> int:
-    results = ask(searcher, args.query, args.k, Filters(tuple(args.doc), tuple(args.kind)), args.mode,
-                  grouped=not args.passages, options=_options(args))
-    results = with_related(results, Catalog.of(searcher.index))
+    scope = Scope(tuple(args.doc), tuple(args.kind))
+    results = answer(searcher, catalog_of(searcher.index), args.query, scope, args.k, args.mode,
+                     grouped=not args.passages, options=_options(args)).results
     if args.json:
         print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2))
     else:

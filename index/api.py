@@ -42,14 +42,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Send
+from starlette.types import Scope as AsgiScope
 
-from index.law import catalog
-from index.answers.results import Result, ask, with_related
+from index.answers.question import Scope, answer
+from index.answers.results import CatalogCache, Result
 from index.config import Settings
 from index.config import settings as load_settings
+from index.law.catalog import unit_chunks
 from index.retrieval.embedder import Embedder
-from index.retrieval.search import MAX_QUERY_CHARS, Filters, QueryError, Searcher
+from index.retrieval.search import MAX_QUERY_CHARS, QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
 
 MAX_API_K = 50
@@ -216,7 +218,7 @@ class RequestLimits:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         problem = self._problem(scope) if scope["type"] == "http" else None
         if problem:
             await error_response(*problem)(scope, receive, send)
@@ -224,7 +226,7 @@ class RequestLimits:
             await self.app(scope, receive, send)
 
     @staticmethod
-    def _problem(scope: Scope) -> tuple[int, str, str] | None:
+    def _problem(scope: AsgiScope) -> tuple[int, str, str] | None:
         url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
         if url_bytes > MAX_URL_BYTES:
             return 414, "uri_too_long", f"the URL is {url_bytes:,} bytes; the limit is {MAX_URL_BYTES:,}"
@@ -262,7 +264,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     encoder = BatchingEmbedder(embedder or Embedder(settings.model))
     searcher = Searcher(settings, encoder)  # type: ignore[arg-type]  # it has what Searcher uses: query, model_id
     search_slots = anyio.CapacityLimiter(config.search_threads)
-    catalogs = catalog.CatalogCache()
+    catalogs = CatalogCache()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -288,11 +290,10 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         mode: Literal["hybrid", "dense", "lexical"] = "hybrid",
     ) -> SearchResponse:
         """Ranked, cited provisions for a question: each its best passage, with its other matches in `more`."""
-        def answer() -> list[Result]:
-            results = ask(searcher, q, k, Filters(_unique(doc), _unique(kind)), mode)
-            return with_related(results, catalogs.of(searcher.index))
+        def answered() -> list[Result]:
+            return answer(searcher, catalogs.of(searcher.index), q, Scope(_unique(doc), _unique(kind)), k, mode).results
 
-        results = await anyio.to_thread.run_sync(answer, limiter=search_slots)
+        results = await anyio.to_thread.run_sync(answered, limiter=search_slots)
         return SearchResponse(q, k, [r.to_json() for r in results])
 
     @app.get("/units/{doc_id}/{label:path}", response_model=UnitResponse, responses={**errors, 404: errors[400]},
@@ -301,7 +302,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
              ) -> UnitResponse:
         """Every passage of one provision, in document order: "Article 5", "Article 5(1)", "Article 5(1)(f)"."""
         index = searcher.index
-        chunks = catalog.unit_chunks(index, doc_id, label)
+        chunks = unit_chunks(index.chunks, doc_id, label)
         if not chunks:
             raise HTTPException(404, _missing_unit(index, doc_id, label))
         return UnitResponse(doc_id, label, public_document(index.document(doc_id)), [c.to_record() for c in chunks])
@@ -311,7 +312,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         """The indexed documents: titles, version dates, sources and attribution, as recorded at ingest."""
         index = searcher.index
         return DocumentsResponse(index.manifest.build_id, index.manifest.created,
-                                 [public_document(d) for d in catalog.documents(index)])
+                                 [public_document(d) for d in index.manifest.documents])
 
     @app.get("/healthz", response_model=Health, responses={503: errors[503]})
     def healthz() -> Health:

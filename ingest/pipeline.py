@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from index.retrieval import store
 from index.config import Settings
-from index.retrieval.embedder import Embedder
 from index.model import Chunk
+from index.retrieval import store
+from index.retrieval.embedder import Embedder
 from ingest import eurlex, pdf, text
 from ingest.chunking import chunk_units
 from ingest.model import ParsedDocument, Unit

@@ -12,11 +12,10 @@ from fastapi.testclient import TestClient
 
 from bench.common import free_port
 from bench.load_api import api_server
-from index.retrieval import store
-from index.answers.results import ask, with_related
+from index.answers.results import ask, catalog_of, with_related
 from index.api import MAX_URL_BYTES, ApiConfig, BatchingEmbedder, create_app
-from index.law.catalog import Catalog
 from index.config import DEFAULT_MODEL, Settings, settings
+from index.retrieval import store
 from index.retrieval.embedder import Embedder
 from index.retrieval.search import Searcher
 
@@ -47,7 +46,7 @@ def test_search_returns_the_cli_records(client, mini_searcher: Searcher):
     response = client.get("/search", params={"q": question, "k": 3})
     assert response.status_code == 200
     body = response.json()
-    catalog = Catalog.of(mini_searcher.index)
+    catalog = catalog_of(mini_searcher.index)
     assert body["results"] == [r.to_json() for r in with_related(ask(mini_searcher, question, 3), catalog)]
     assert body["results"][0]["doc_id"] == "user-mini-act" and body["k"] == 3
 

@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from index.retrieval import store
 from index.answers.results import ask
 from index.api import ApiConfig, create_app
 from index.config import Settings
+from index.retrieval import store
 from index.retrieval.embedder import Embedder
 from index.retrieval.search import Searcher
 from ingest.pipeline import Ingestor

@@ -11,12 +11,13 @@ import pytest
 pytest.importorskip("psycopg", reason="psycopg is not installed: pip install 'psycopg[binary]' pgserver")
 pytest.importorskip("pgserver", reason="pgserver (PostgreSQL + pgvector wheel) is not installed: pip install pgserver")
 
-from index.retrieval import store  # noqa: E402 - after the skips, which explain a missing server better than an ImportError
 from index.answers.results import ask  # noqa: E402
 from index.config import Settings  # noqa: E402
+from index.retrieval import store  # noqa: E402 - after the skips, which explain a missing server better than an ImportError
 from index.retrieval.embedder import Embedder  # noqa: E402
+from index.retrieval.filters import Filters  # noqa: E402
 from index.retrieval.pgvector import PgVectorStore, local_server  # noqa: E402
-from index.retrieval.search import Filters, QueryError, Searcher  # noqa: E402
+from index.retrieval.search import QueryError, Searcher  # noqa: E402
 
 HEDGEHOG = "Can a mower read how hedgehogs feel?"
 
@@ -63,6 +64,24 @@ def test_document_filter_keeps_only_that_document(pg_store: PgVectorStore) -> No
     assert hits and {h.chunk.doc_id for h in hits} == {"user-notes"}
     with pytest.raises(QueryError, match="unknown document"):
         pg_store.search(HEDGEHOG, 3, Filters(docs=("no-such-doc",)))
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(chapters=("Chapter II",)),
+    Filters(kinds=("recital",)),
+    Filters(docs=("user-mini-act",), chapters=("Chapter I",)),
+], ids=["chapter", "kind", "document-and-chapter"])
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_every_filter_admits_the_same_chunks_on_both_engines(pg_store: PgVectorStore, mini_searcher: Searcher,
+                                                             filters: Filters, mode: str) -> None:
+    """One Filters, two forms (a Python test and an SQL clause): what each engine returns, the other admits."""
+    question = "mowing rules and penalties"
+    pg_hits = pg_store.search(question, 20, filters, mode=mode)
+    faiss_hits = mini_searcher.search(question, 20, filters, mode=mode)
+    assert pg_hits and faiss_hits
+    assert all(filters.admits(h.chunk) for h in [*pg_hits, *faiss_hits])
+    if mode == "dense":
+        assert {h.chunk.id for h in pg_hits} == {h.chunk.id for h in faiss_hits}
 
 
 def test_ask_groups_results_from_the_store(pg_store: PgVectorStore) -> None:

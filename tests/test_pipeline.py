@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.retrieval import store
 from index.answers.results import ask
-from index.law.catalog import unit_chunks
 from index.config import E5, MINILM, settings
+from index.law.catalog import unit_chunks
+from index.retrieval import store
 from index.retrieval.embedder import Embedder
-from index.retrieval.search import Filters, QueryError, Searcher
+from index.retrieval.filters import Filters
+from index.retrieval.search import QueryError, Searcher
 from ingest.pipeline import Ingestor
 from ingest.sources import Resolver
 from tests.conftest import FIXTURES, build_index
@@ -78,9 +79,9 @@ def test_bad_queries_get_clear_errors(mini_searcher, query, message):
 
 def test_unit_lookup_by_label(mini_index):
     loaded = store.load(mini_index)
-    assert [c.label for c in unit_chunks(loaded, "user-mini-act", "Article 2(1)")] == [
+    assert [c.label for c in unit_chunks(loaded.chunks, "user-mini-act", "Article 2(1)")] == [
         "Article 2(1)(a)", "Article 2(1)(b)", "Article 2(1)"]
-    assert unit_chunks(loaded, "user-mini-act", "Article 2(1)(a)")[0].label == "Article 2(1)(a)"
+    assert unit_chunks(loaded.chunks, "user-mini-act", "Article 2(1)(a)")[0].label == "Article 2(1)(a)"
 
 
 def test_a_build_in_an_older_format_is_rebuilt_though_nothing_changed(tmp_path, embedder):

@@ -6,22 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from index.answers.results import ask
+from bench.cross_encoders import Shape, save_untrained_cross_encoder
+from index.answers.results import ask, catalog_of, with_related
 from index.config import MINILM
 from index.retrieval.embedder import model_path
-from index.retrieval.query import Reference, intent_of, language_of, load_glossary, references_in, understand
-from index.retrieval.rerank import Reranker, Shape, save_untrained_cross_encoder
+from index.retrieval.query import Citation, citations_in, intent_of, language_of, load_synonyms, understand
+from index.retrieval.rerank import Reranker
 from index.retrieval.search import QueryError, Searcher, SearchOptions, defined_term
 
 
 @pytest.mark.parametrize("text, references", [
-    ("What does Article 6(3) say?", (Reference("Article 6", "Article 6(3)"),)),
-    ("art. 5(1)(f) and Annex iii", (Reference("Article 5", "Article 5(1)(f)"), Reference("Annex III", "Annex III"))),
-    ("see recital 12", (Reference("Recital 12", "Recital 12"),)),
+    ("What does Article 6(3) say?", (Citation("Article 6", "Article 6(3)"),)),
+    ("art. 5(1)(f) and Annex iii", (Citation("Article 5", "Article 5(1)(f)"), Citation("Annex III", "Annex III"))),
+    ("see recital 12", (Citation("Recital 12", "Recital 12"),)),
     ("Can we use emotion recognition?", ()),
 ])
 def test_references_are_recognised(text, references):
-    assert references_in(text) == references
+    assert citations_in(text) == references
 
 
 @pytest.mark.parametrize("text, intent", [
@@ -53,7 +54,7 @@ def test_the_embedder_reads_a_question_as_typed_and_keywords_expanded():
 
 
 def test_glossary_entries_are_well_formed():
-    for term, pattern in load_glossary():
+    for term, pattern in load_synonyms():
         assert term.say and (term.means or term.docs) and pattern.search(term.say[0])
 
 
@@ -105,10 +106,7 @@ def test_rerank_reorders_the_top_candidates(mini_index, embedder, tiny_cross_enc
 
 
 def test_results_carry_the_provisions_they_cite(mini_searcher):
-    from index.answers.results import with_related
-    from index.law.catalog import Catalog
-
-    results = with_related(ask(mini_searcher, "fines for breaking the mowing rules", k=3), Catalog.of(mini_searcher.index))
+    results = with_related(ask(mini_searcher, "fines for breaking the mowing rules", k=3), catalog_of(mini_searcher.index))
     penalties = next(r for r in results if r.hit.chunk.unit == "Article 3")
     assert ("user-mini-act", "Article 2") in {(r.doc_id, r.label) for r in penalties.related}
     assert penalties.to_json()["related"][0] == {"doc_id": "user-mini-act", "label": "Article 2"}

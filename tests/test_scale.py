@@ -13,11 +13,12 @@ import faiss
 import numpy as np
 import pytest
 
-from index.retrieval import store
 from index.config import settings
-from index.retrieval.embedder import Embedder
 from index.model import Chunk
-from index.retrieval.search import Filters, Searcher
+from index.retrieval import store
+from index.retrieval.embedder import Embedder
+from index.retrieval.filters import Filters
+from index.retrieval.search import Searcher
 
 DIM = 384
 SIZE = 20_000

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from index.answers.question import Answer
 from index.law.catalog import Catalog, breadcrumb
 from index.model import Hit
-from index.answers.question import Answer
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$:&])")
 # Streamlit turns "--" into a dash and "->", "<-", ">=", "<=", "~=" into symbols, escaped or not:

@@ -10,17 +10,11 @@ that has "emotion" answers "emotion recognition at work" and one with only "AI" 
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from index.retrieval.lexical import tokenize
-
-if TYPE_CHECKING:  # answer.py imports browse.py, which imports this module
-    from index.answers.results import Result
+from index.analysis import TermStatistics, tokenize
+from index.answers.results import Result
 
 # a sentence ends at . ; : ! ? followed by a capital, a quote or a point marker "(a)"; "p. 24" does not end one
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+(?=[(‘“\"'«A-ZÀ-Ý])")
@@ -41,28 +35,6 @@ LEAD_CHARS = 160
 class Segment:
     text: str
     matched: bool = False
-
-
-@dataclass(frozen=True)
-class TermStatistics:
-    """In how many passages each (stemmed) term occurs: the rarity that makes a match mean something."""
-
-    document_frequency: Mapping[str, int]
-    documents: int
-
-    @classmethod
-    def of(cls, texts: Iterable[str]) -> TermStatistics:
-        frequency: Counter[str] = Counter()
-        documents = 0
-        for text in texts:
-            frequency.update(set(tokenize(text)))
-            documents += 1
-        return cls(frequency, documents)
-
-    def weight(self, term: str) -> float:
-        """BM25's inverse document frequency (never negative)."""
-        df = self.document_frequency.get(term, 0)
-        return math.log(1 + (self.documents - df + 0.5) / (df + 0.5))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""One question answered for a reader: the results, what they were narrowed to, and the glance.
+"""One question answered for a reader: the results, what they cite, what they were narrowed to, the glance.
 
-This is the seam the Streamlit app and an HTTP API share: `answer()` takes what a
-user typed and picked, and returns everything a page (or a JSON body) shows.
+The one seam the front doors share: the CLI's `search`, the API's `/search` and
+the app's Ask tab each call `answer()` with what a user typed and picked, and
+render what it returns, so that related provisions, grouping and quoting cannot
+differ between them.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from index.answers.results import Result, ask
-from index.law.catalog import Catalog
 from index.answers.highlight import GlanceItem, Highlighter, at_a_glance
-from index.retrieval.search import Filters, Searcher, validate_query
+from index.answers.results import Result, ask, with_related
+from index.law.catalog import Catalog
+from index.retrieval.filters import Filters
+from index.retrieval.search import Mode, Searcher, SearchOptions, validate_query
 
 DEFAULT_K = 8
 KIND_NAMES = {"article": "articles", "recital": "recitals", "annex": "annexes", "section": "sections"}
@@ -50,11 +53,12 @@ class Answer:
     asked: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
-def answer(searcher: Searcher, catalog: Catalog, question: str, scope: Scope = Scope(), k: int = DEFAULT_K) -> Answer:
-    """Search, group by provision, and quote; raises QueryError for an unusable question."""
+def answer(searcher: Searcher, catalog: Catalog, question: str, scope: Scope = Scope(), k: int = DEFAULT_K,
+           mode: Mode = "hybrid", grouped: bool = True, options: SearchOptions = SearchOptions()) -> Answer:
+    """Search, group by provision, follow cross-references, and quote; QueryError for an unusable question."""
     started = time.perf_counter()
     question = validate_query(question, k)
-    results = ask(searcher, question, k, scope.filters)
+    results = with_related(ask(searcher, question, k, scope.filters, mode, grouped, options), catalog)
     highlighter = Highlighter(question, catalog.term_statistics)
     return Answer(question, scope, results, highlighter, at_a_glance(results, highlighter),
                   time.perf_counter() - started)

@@ -1,18 +1,23 @@
-"""Answer assembly: hits grouped into one result per provision, as a reader wants them.
+"""Hits grouped into one result per provision, with the provisions each one cites.
 
-Five paragraphs of Article 5 are one answer, shown by its best paragraph with
-the others folded beneath; this is the layer the CLI, the app and the API share.
+Five paragraphs of Article 5 are one result, shown by its best paragraph with
+the others folded beneath. `answers.question` builds a reader's answer from these;
+the evaluation scores `ask` directly.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from index.law.catalog import Catalog
-from index.model import Hit
 from index.law.references import Reference, related_provisions
-from index.retrieval.search import MAX_K, Filters, Mode, Searcher, SearchOptions
+from index.model import Hit
+from index.retrieval.filters import Filters
+from index.retrieval.search import MAX_K, Mode, Searcher, SearchOptions
+from index.retrieval.store import LoadedIndex
 
 
 @dataclass(frozen=True)
@@ -45,3 +50,23 @@ def with_related(results: list[Result], catalog: Catalog, limit: int = 8) -> lis
     """Follow each result's cross-references to the provisions they name, where those are indexed."""
     return [replace(r, related=tuple(related_provisions(catalog, [r.hit.chunk, *(h.chunk for h in r.more)])[:limit]))
             for r in results]
+
+
+def catalog_of(index: LoadedIndex) -> Catalog:
+    """The catalog of a build: its chunks and its documents' records."""
+    return Catalog.of(index.chunks, index.manifest.documents)
+
+
+class CatalogCache:
+    """One Catalog per live build (it takes ~0.4 s to make), replaced when the build is."""
+
+    def __init__(self) -> None:
+        self._current: tuple[Path, Catalog] | None = None
+        self._lock = threading.Lock()
+
+    def of(self, index: LoadedIndex) -> Catalog:
+        current = self._current
+        if current is None or current[0] != index.path:
+            with self._lock:
+                current = self._current = (index.path, catalog_of(index))
+        return current[1]

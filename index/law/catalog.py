@@ -1,39 +1,33 @@
 """Reading the corpus by structure rather than by query: documents, contents, provisions, chapters.
 
-The `Catalog` holds the lookups a reader needs over one build (which labels exist,
-each document's table of contents and defined terms), computed once per build:
-the app caches one, an HTTP API would hold one the same way.
+The `Catalog` holds the lookups a reader needs (which labels exist, each
+document's table of contents and defined terms). It is made from chunks and
+document records alone, never from a built index or a model, so ingest can ask
+it about the law while it consolidates, and a front door computes one per build.
 """
 
 from __future__ import annotations
 
-import re
-import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from index.analysis import TermStatistics
 from index.law.definitions import Glossary, glossary_of
-from index.answers.highlight import TermStatistics
+from index.law.labels import Label, container_label, short_title
 from index.model import Chunk
-from index.retrieval.store import LoadedIndex
 
 PART_OF_KIND = {"recital": "Recitals", "annex": "Annexes", "section": "Sections"}
-_LABEL_BOUNDARY = re.compile(r"[(,]")
 
 
-def documents(index: LoadedIndex) -> list[dict[str, Any]]:
-    return list(index.manifest.documents)
-
-
-def unit_chunks(index: LoadedIndex, doc_id: str, label: str) -> list[Chunk]:
+def unit_chunks(chunks: Iterable[Chunk], doc_id: str, label: str) -> list[Chunk]:
     """Every chunk of a provision or sub-provision, in document order.
 
     "Article 5" returns the whole article, "Article 5(1)" its first paragraph
     with all its points, "Article 5(1)(f)" that point alone.
     """
-    wanted = re.compile(rf"^{re.escape(label)}(?:$|[(,#])")
-    return [c for c in index.chunks if c.doc_id == doc_id and (c.unit == label or wanted.match(c.label))]
+    wanted = Label.parse(label)
+    return [c for c in chunks if c.doc_id == doc_id and (c.unit == label or Label.parse(c.label).within(wanted))]
 
 
 def reading_order(chunks: list[Chunk]) -> list[tuple[str, Chunk]]:
@@ -42,16 +36,6 @@ def reading_order(chunks: list[Chunk]) -> list[tuple[str, Chunk]]:
     leads = [c.lead if c.lead and c.lead != (previous.lead if previous else "") else ""
              for previous, c in zip([None, *chunks], chunks)]
     return list(zip(leads, chunks))
-
-
-def short_title(title: str) -> str:
-    """ "Chapter II — Prohibited AI practices" -> "Chapter II": the part a citation uses."""
-    return title.split(" — ", 1)[0]
-
-
-def unit_of(label: str) -> str:
-    """ "Article 6(1)(a)" -> "Article 6"; "Annex III, point 4" -> "Annex III"."""
-    return _LABEL_BOUNDARY.split(label, maxsplit=1)[0]
 
 
 def breadcrumb(chunk: Chunk) -> tuple[str, ...]:
@@ -76,11 +60,6 @@ def part_of(chunk: Chunk) -> str:
     return chunk.path[0] if len(chunk.path) > 1 else "Articles"
 
 
-def container_label(chapter: str, section: str = "") -> str:
-    """The label under which a chapter or section is opened and cross-referenced."""
-    return f"{chapter}, {section}" if section else chapter
-
-
 @dataclass(frozen=True)
 class TocEntry:
     unit: str  # "Article 5", "Recital 12", "Annex III"
@@ -98,31 +77,35 @@ class TocEntry:
 
 @dataclass(frozen=True)
 class Catalog:
-    index: LoadedIndex
+    chunks_of: dict[str, tuple[Chunk, ...]]  # doc_id -> its chunks in document order
+    records: dict[str, dict[str, Any]]  # doc_id -> the document's record (title, short, eli, language...)
     contents: dict[str, tuple[TocEntry, ...]]  # doc_id -> provisions in document order
     labels: dict[str, frozenset[str]]  # doc_id -> every citable label, sub-provision and container
     glossaries: dict[str, Glossary]  # doc_id -> its defined terms
     term_statistics: TermStatistics  # for highlighting: how rare each word of a question is
 
     @classmethod
-    def of(cls, index: LoadedIndex) -> Catalog:
+    def of(cls, chunks: Iterable[Chunk], documents: Iterable[dict[str, Any]]) -> Catalog:
+        """The catalog of these chunks; `documents` are their records, in the order to list them."""
+        chunks = list(chunks)
         by_doc: dict[str, list[Chunk]] = {}
-        for chunk in index.chunks:
+        for chunk in chunks:
             by_doc.setdefault(chunk.doc_id, []).append(chunk)
         return cls(
-            index=index,
-            contents={doc: _table_of_contents(chunks) for doc, chunks in by_doc.items()},
-            labels={doc: _citable_labels(chunks) for doc, chunks in by_doc.items()},
-            glossaries={doc: glossary_of(chunks) for doc, chunks in by_doc.items()},
-            term_statistics=TermStatistics.of(c.text for c in index.chunks),
+            chunks_of={doc: tuple(cs) for doc, cs in by_doc.items()},
+            records={d["doc_id"]: d for d in documents},
+            contents={doc: _table_of_contents(cs) for doc, cs in by_doc.items()},
+            labels={doc: _citable_labels(cs) for doc, cs in by_doc.items()},
+            glossaries={doc: glossary_of(cs) for doc, cs in by_doc.items()},
+            term_statistics=TermStatistics.of(c.text for c in chunks),
         )
 
     @property
     def documents(self) -> list[dict[str, Any]]:
-        return documents(self.index)
+        return list(self.records.values())
 
     def document(self, doc_id: str) -> dict[str, Any]:
-        return self.index.document(doc_id)
+        return self.records.get(doc_id, {})
 
     def short_name(self, doc_id: str) -> str:
         return self.document(doc_id).get("short") or doc_id
@@ -152,7 +135,7 @@ class Catalog:
         return inside[0].section_title if "," in label else inside[0].part
 
     def chunks(self, doc_id: str, label: str) -> list[Chunk]:
-        return unit_chunks(self.index, doc_id, label)
+        return unit_chunks(self.chunks_of.get(doc_id, ()), doc_id, label)
 
 
 def _table_of_contents(chunks: list[Chunk]) -> tuple[TocEntry, ...]:
@@ -168,24 +151,9 @@ def _citable_labels(chunks: list[Chunk]) -> frozenset[str]:
     labels: set[str] = set()
     for chunk in chunks:
         labels.add(chunk.unit)
-        labels.update(chunk.label[:m.start()] for m in _LABEL_BOUNDARY.finditer(chunk.label) if m.start())
         labels.add(chunk.label)
+        labels.update(str(a) for a in Label.parse(chunk.label).ancestors())
         if chapter_of(chunk):
             labels.add(chapter_of(chunk))
             labels.add(container_label(chapter_of(chunk), section_of(chunk)))
     return frozenset(labels)
-
-
-class CatalogCache:
-    """One Catalog per live build (it takes ~0.4 s to make), replaced when the build is."""
-
-    def __init__(self) -> None:
-        self._current: tuple[Path, Catalog] | None = None
-        self._lock = threading.Lock()
-
-    def of(self, index: LoadedIndex) -> Catalog:
-        current = self._current
-        if current is None or current[0] != index.path:
-            with self._lock:
-                current = self._current = (index.path, Catalog.of(index))
-        return current[1]

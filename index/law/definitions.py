@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from index.law.labels import within
 from index.model import Chunk
 
 _DEFINITIONS_HEADING = re.compile(r"^d[ée]finitions?\b", re.IGNORECASE)
@@ -63,8 +64,7 @@ class Glossary:
 
     def defined_in(self, label: str) -> bool:
         """True for the definitions article itself, where explaining terms again is noise."""
-        return any(d.label == label or d.label.startswith(f"{label}(") or d.label.startswith(f"{label},")
-                   for d in self.definitions)
+        return any(within(d.label, label) for d in self.definitions)
 
 
 def in_definitions_article(chunk: Chunk) -> bool:

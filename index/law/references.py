@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from index.law.catalog import Catalog, container_label, unit_of
+from index.law.catalog import Catalog
+from index.law.labels import container_label, nearest, unit_of
 from index.model import Chunk
 
 _ROMAN = r"[IVXLC]+"
@@ -48,7 +49,7 @@ def references_in(text: str, doc_id: str, catalog: Catalog) -> list[Reference]:
     """The provisions `text` (a passage of `doc_id`) refers to, resolved and in order of mention."""
     found: dict[Reference, None] = {}
     for mention in _mentions(text, doc_id, catalog):
-        label = _nearest_citable(catalog, mention.doc_id, mention.label)
+        label = nearest(mention.label, lambda candidate: catalog.exists(mention.doc_id, candidate))
         if label:
             found.setdefault(Reference(mention.doc_id, label))
     return list(found)
@@ -156,14 +157,3 @@ def _indexed_act(catalog: Catalog, act_type: str, year: int, number: int, source
 def _listed(items: str) -> list[str]:
     return re.findall(rf"\b(?:{_ROMAN}|\d+)\b", items)
 
-
-def _nearest_citable(catalog: Catalog, doc_id: str, label: str) -> str | None:
-    """The label itself when the index holds it, else its closest parent: "Article 5(1)(z)" -> "Article 5(1)"."""
-    while label:
-        if catalog.exists(doc_id, label):
-            return label
-        shorter = re.sub(r"(?:\(\w+\)|,[^,]*)$", "", label)
-        if shorter == label:
-            return None
-        label = shorter
-    return None

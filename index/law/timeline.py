@@ -19,7 +19,7 @@ from index.law.references import Reference, references_in
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE = rf"\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}"
-_APPLIES = re.compile(rf"(?P<subject>[^.;:]*?)\s+shall\s+apply\s+from\s+(?P<date>{_DATE})(?P<rest>[^.;]*)")
+_APPLIES = re.compile(rf"(?P<subject>[^.;:]*?)\s+(?:shall\s+apply|applies)\s+from\s+(?P<date>{_DATE})(?P<rest>[^.;]*)")
 _IN_FORCE = re.compile(
     rf"(?P<subject>[^.;:]*?)\s+shall\s+enter\s+into\s+force\s+on\s+(?:(?P<date>{_DATE})|the\s+(?P<ordinal>\w+)\s+day\s+"
     r"following\s+(?:that\s+of\s+)?its\s+publication)[^.;]*"

@@ -2,33 +2,18 @@
 
 bm25s keeps the index as sparse arrays in memory (sub-millisecond queries at this
 corpus size, no server, saved as .npy files); SQLite FTS5 was the alternative,
-at ~14 ms per OR-query on 20k rows. The tokenizer keeps "10^25" and article
-numbers whole, so "Article 99" and "10^25 FLOPs" match exactly.
+at ~14 ms per OR-query on 20k rows. Tokens come from index.analysis, which
+highlighting shares.
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
 
-_TOKEN = re.compile(r"\d+(?:\^\d+)?|[^\W\d_]+", re.UNICODE)
-_STOPWORDS = frozenset(STOPWORDS_EN) - {"no", "not"}
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-def tokenize(text: str) -> list[str]:
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    return _stemmer().stemWords(words)
+from index.analysis import tokenize
 
 
 class LexicalIndex:

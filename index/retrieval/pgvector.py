@@ -27,10 +27,13 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from index.retrieval.embedder import Embedder
+from index.law.catalog import chapter_of
 from index.model import Chunk, Hit
+from index.retrieval.embedder import Embedder
+from index.retrieval.filters import SQL as FILTER_SQL
+from index.retrieval.filters import Filters
 from index.retrieval.query import understand
-from index.retrieval.search import Filters, Mode, QueryError, SearchOptions, reciprocal_rank_fusion, validate_query
+from index.retrieval.search import Mode, QueryError, SearchOptions, reciprocal_rank_fusion, validate_query
 from index.retrieval.store import LoadedIndex
 
 TEXT_CONFIG = "english"  # PostgreSQL's Snowball English stemmer, like the bm25s side's PyStemmer
@@ -100,11 +103,11 @@ class PgVectorStore:
             with cursor.copy(sql.SQL("COPY {} (doc_id, meta) FROM STDIN").format(self.documents_table)) as copy:
                 for document in index.manifest.documents:
                     copy.write_row((document["doc_id"], json.dumps(document, ensure_ascii=False)))
-            with cursor.copy(sql.SQL("COPY {} (chunk_row, doc_id, kind, record, embedding) FROM STDIN")
+            with cursor.copy(sql.SQL("COPY {} (chunk_row, doc_id, kind, chapter, record, embedding) FROM STDIN")
                              .format(self.chunks_table)) as copy:
                 for row, (chunk, vector) in enumerate(zip(index.chunks, vectors)):
-                    copy.write_row((row, chunk.doc_id, chunk.kind, json.dumps(chunk.to_record(), ensure_ascii=False),
-                                    vector_literal(vector)))
+                    copy.write_row((row, chunk.doc_id, chunk.kind, chapter_of(chunk),
+                                    json.dumps(chunk.to_record(), ensure_ascii=False), vector_literal(vector)))
             self._create_indexes(cursor)
 
     def _create_tables(self, cursor: psycopg.Cursor, dim: int) -> None:
@@ -112,7 +115,7 @@ class PgVectorStore:
         cursor.execute(sql.SQL("CREATE TABLE {} (doc_id text PRIMARY KEY, meta jsonb NOT NULL)")
                        .format(self.documents_table))
         cursor.execute(sql.SQL(
-            "CREATE TABLE {} (chunk_row integer PRIMARY KEY, doc_id text NOT NULL, kind text NOT NULL, "
+            "CREATE TABLE {} (chunk_row integer PRIMARY KEY, doc_id text NOT NULL, kind text NOT NULL, chapter text NOT NULL, "
             "record jsonb NOT NULL, embedding vector({}) NOT NULL, "
             "passage_tsv tsvector GENERATED ALWAYS AS (to_tsvector({}, record->>'passage')) STORED)"
         ).format(self.chunks_table, sql.Literal(dim), sql.Literal(TEXT_CONFIG)))
@@ -141,7 +144,7 @@ class PgVectorStore:
         return self._hits(dense, lexical, k)
 
     def dense_rankings(self, vector: np.ndarray, filters: Filters = Filters()) -> list[list[int]]:
-        """One ranking per embedding model (index/embedder.py), the first model's first.
+        """One ranking per embedding model (retrieval/embedder.py), the first model's first.
 
         One column holds the models' vectors side by side, and a model's ranking comes
         from a query whose other coordinates are zero. Exact when filtered; the HNSW
@@ -158,14 +161,14 @@ class PgVectorStore:
         would return fewer than `candidates` rows, or none.
         """
         template = _DENSE_FILTERED if filters else _DENSE
-        return self._rows(template, {"vector": vector_literal(vector), **_filter_params(filters)})
+        return self._rows(template, {"vector": vector_literal(vector), **filters.sql_params()})
 
     def lexical_rows(self, query: str, filters: Filters = Filters()) -> list[int]:
         """Rows matching any query word, by ts_rank: OR, like BM25, since AND would drop most long questions."""
         words = " | ".join(_WORD.findall(query.lower()))
         if not words:
             return []
-        return self._rows(_LEXICAL, {"config": TEXT_CONFIG, "words": words, **_filter_params(filters)})
+        return self._rows(_LEXICAL, {"config": TEXT_CONFIG, "words": words, **filters.sql_params()})
 
     def _rows(self, template: str, params: dict[str, Any]) -> list[int]:
         statement = sql.SQL(template).format(table=self.chunks_table)
@@ -192,15 +195,10 @@ class PgVectorStore:
                     lexical_rank.get(row)) for row in best]
 
 
-_FILTER = ("(cardinality(%(docs)s::text[]) = 0 OR doc_id = ANY(%(docs)s)) "
-           "AND (cardinality(%(kinds)s::text[]) = 0 OR kind = ANY(%(kinds)s))")
 _DENSE = "SELECT chunk_row FROM {table} ORDER BY embedding <#> %(vector)s::vector LIMIT %(n)s"
-_DENSE_FILTERED = ("WITH allowed AS MATERIALIZED (SELECT chunk_row, embedding FROM {table} WHERE " + _FILTER + ") "
+_DENSE_FILTERED = ("WITH allowed AS MATERIALIZED (SELECT chunk_row, embedding FROM {table} WHERE " + FILTER_SQL + ") "
                    "SELECT chunk_row FROM allowed ORDER BY embedding <#> %(vector)s::vector LIMIT %(n)s")
 _LEXICAL = ("WITH q AS (SELECT to_tsquery(%(config)s::regconfig, %(words)s) AS query) "
-            "SELECT chunk_row FROM {table}, q WHERE passage_tsv @@ q.query AND " + _FILTER
+            "SELECT chunk_row FROM {table}, q WHERE passage_tsv @@ q.query AND " + FILTER_SQL
             + " ORDER BY ts_rank(passage_tsv, q.query) DESC, chunk_row LIMIT %(n)s")
 
-
-def _filter_params(filters: Filters) -> dict[str, list[str]]:
-    return {"docs": list(filters.docs), "kinds": list(filters.kinds)}

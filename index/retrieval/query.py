@@ -1,8 +1,8 @@
 """Query understanding: what the user asked for, in the words the law uses.
 
 Users ask "can I use a chatbot without telling customers?"; the Act says "AI
-systems intended to interact directly with natural persons". A curated glossary
-(data, not code: index/retrieval/data/glossary.toml) bridges that gap and says which
+systems intended to interact directly with natural persons". A curated list of
+synonyms (data, not code: index/retrieval/data/synonyms.toml) bridges that gap and says which
 document governs a topic; explicit references ("Article 6(3)", "Annex III") are
 recognised so they can be answered first; and the question's intent decides
 whether recitals (the "why") or definitions ("what is") should lead.
@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-GLOSSARY = Path(__file__).parent / "data" / "glossary.toml"
+SYNONYMS = Path(__file__).parent / "data" / "synonyms.toml"
 Intent = Literal["why", "definition", "action"]
 KEYWORDS_ONLY = 3  # a query of at most this many words is keywords, not a question
 
@@ -38,7 +38,7 @@ _DOC_NAMES = {
 
 
 @dataclass(frozen=True)
-class Reference:
+class Citation:
     """An explicit citation in the query: unit "Article 6", label "Article 6(3)"."""
 
     unit: str
@@ -61,7 +61,7 @@ class QueryPlan:
     expanded: str  # with the law's vocabulary appended, for BM25 (the embedder reads `embedded`)
     intent: Intent
     language: str
-    references: tuple[Reference, ...] = ()
+    references: tuple[Citation, ...] = ()
     docs: tuple[str, ...] = ()  # documents the question points to, strongest first
     matched: tuple[str, ...] = ()  # glossary phrases found, for display ("chatbot -> ...")
 
@@ -74,7 +74,7 @@ class QueryPlan:
 
 
 @lru_cache(maxsize=4)
-def load_glossary(path: Path = GLOSSARY) -> tuple[tuple[Term, re.Pattern[str]], ...]:
+def load_synonyms(path: Path = SYNONYMS) -> tuple[tuple[Term, re.Pattern[str]], ...]:
     with path.open("rb") as handle:
         raw = tomllib.load(handle)
     terms = [Term(tuple(t["say"]), t["means"], tuple(t.get("docs", ()))) for t in raw["term"]]
@@ -84,7 +84,7 @@ def load_glossary(path: Path = GLOSSARY) -> tuple[tuple[Term, re.Pattern[str]], 
 def understand(text: str, expand: bool = True) -> QueryPlan:
     additions, docs, matched = [], [], []
     if expand:
-        for term, pattern in load_glossary():
+        for term, pattern in load_synonyms():
             found = pattern.search(text)
             if found:
                 additions.extend([term.means] if term.means else [])
@@ -93,7 +93,7 @@ def understand(text: str, expand: bool = True) -> QueryPlan:
     named = [doc for doc, pattern in _DOC_NAMES.items() if pattern.search(text)]
     docs = named + [d for d in docs if d not in named]
     expanded = " ".join([text, *additions])
-    return QueryPlan(text, expanded, intent_of(text), language_of(text), references_in(text), tuple(docs),
+    return QueryPlan(text, expanded, intent_of(text), language_of(text), citations_in(text), tuple(docs),
                      tuple(matched))
 
 
@@ -109,16 +109,16 @@ def language_of(text: str) -> str:
     return "fr" if len(_FRENCH.findall(text)) > len(_ENGLISH.findall(text)) else "en"
 
 
-def references_in(text: str) -> tuple[Reference, ...]:
+def citations_in(text: str) -> tuple[Citation, ...]:
     references = []
     for m in _REFERENCE.finditer(text):
         if m.group("article"):
             unit = f"Article {int(m.group('number'))}"
-            references.append(Reference(unit, unit + m.group("sub")))
+            references.append(Citation(unit, unit + m.group("sub")))
         elif m.group("annex"):
             unit = f"Annex {m.group('roman').upper()}"
-            references.append(Reference(unit, unit))
+            references.append(Citation(unit, unit))
         else:
             unit = f"Recital {int(m.group('recital_no'))}"
-            references.append(Reference(unit, unit))
+            references.append(Citation(unit, unit))
     return tuple(references)

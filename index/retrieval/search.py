@@ -3,7 +3,7 @@
 Reciprocal rank fusion needs no score calibration between two very different
 scorers, which is why it is the default: BM25 finds "Article 99" and "10^25",
 the embedder finds "chatbot" in "interact directly with natural persons".
-On top of the fusion, query understanding (index/query.py) expands plain
+On top of the fusion, query understanding (retrieval/query.py) expands plain
 language with the law's vocabulary for BM25, weighs passages by the question's
 intent, and pins provisions the query names. The embedder reads the question as
 typed (QueryPlan.embedded): a tail of appended legal terms pulled it towards
@@ -20,11 +20,13 @@ from typing import Literal
 
 import numpy as np
 
-from index.retrieval import store
 from index.config import Settings
-from index.retrieval.embedder import Embedder
 from index.law.definitions import definitions_in, in_definitions_article
+from index.law.labels import within
 from index.model import Chunk, Hit
+from index.retrieval import store
+from index.retrieval.embedder import Embedder
+from index.retrieval.filters import Filters
 from index.retrieval.query import QueryPlan, understand
 from index.retrieval.rerank import Reranker
 
@@ -36,21 +38,6 @@ RRF_K = 60
 
 class QueryError(ValueError):
     """A query that cannot be answered as given (empty, too long, bad k or filter)."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    docs: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    chapters: tuple[str, ...] = ()  # as cited: "Chapter III"
-
-    def __bool__(self) -> bool:
-        return bool(self.docs or self.kinds or self.chapters)
-
-    def admits(self, chunk: Chunk) -> bool:
-        chapter = chunk.path[0].split(" — ")[0] if len(chunk.path) > 1 else ""
-        return ((not self.docs or chunk.doc_id in self.docs) and (not self.kinds or chunk.kind in self.kinds)
-                and (not self.chapters or chapter in self.chapters))
 
 
 @dataclass(frozen=True)
@@ -161,7 +148,7 @@ class Searcher:
         return np.array([filters.admits(c) for c in index.chunks], dtype=bool)
 
     def _dense(self, index: store.LoadedIndex, query: str, allowed: np.ndarray | None) -> list[list[int]]:
-        """One ranking per embedding model (index/embedder.py), the first model's first."""
+        """One ranking per embedding model (retrieval/embedder.py), the first model's first."""
         queries = self.embedder.split(self.embedder.query(query))
         dims, index_dims = [len(q) for q in queries], [part.d for part in index.dense.parts]
         if dims != index_dims:
@@ -253,8 +240,7 @@ class _ChunkFeatures:
         pinned = dict(fused)
         for order, reference in enumerate(plan.references):
             rows = [row for row, (doc, unit, label) in enumerate(self.units)
-                    if unit == reference.unit and (label == reference.label or label.startswith(reference.label + "(")
-                                                   or reference.label == unit)
+                    if unit == reference.unit and within(label, reference.label)
                     and (allowed is None or allowed[row]) and self._in_scope(doc, plan)]
             exact = [row for row in rows if self.units[row][2] == reference.label] or rows
             for rank, row in enumerate(sorted(exact, key=lambda r: -fused.get(r, 0.0))):

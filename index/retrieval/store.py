@@ -32,8 +32,8 @@ import faiss
 import numpy as np
 
 from index.config import Settings
-from index.retrieval.lexical import LexicalIndex
 from index.model import Chunk
+from index.retrieval.lexical import LexicalIndex
 
 FORMAT = 2  # 2: one dense index per embedding model (dense.faiss, dense.1.faiss, ...) and `dims`
 EXACT_LIMIT = 200_000  # up to here exact search is perfect and fast enough: 16 ms a query at 100k on 2 cores
@@ -68,7 +68,7 @@ class BuildManifest:
 class DenseIndex:
     """One faiss index per embedding model, row i = chunk i in each.
 
-    A combined model ("a+b") is searched one model at a time (index/embedder.py).
+    A combined model ("a+b") is searched one model at a time (retrieval/embedder.py).
     In a single index over the vectors side by side, IVF's lists are trained on
     both halves and serve a query made of one half badly: recall@10 0.833 at 1M
     chunks (bench/scale.py), where an index per model gives 0.973 (MiniLM) and 0.955 (E5).
