@@ -4,7 +4,8 @@ A unit longer than the embedder reads (all-MiniLM-L6-v2 stops at 256 word
 pieces) is split at sentence ends and every piece keeps the unit's label; the
 points of a list that are all tiny ("Chapters I and II shall apply from 2
 February 2025;") fold into one chunk under their parent's label, where they
-read as the list they are.
+read as the list they are. The sentence introducing a list is no passage of
+its own: its words reach every point of the list as the point's lead.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from collections import Counter
 from collections.abc import Callable
 from itertools import groupby
 
+from index.law.labels import Label, parent
 from index.model import Chunk
 from ingest.model import Unit
 
 MAX_CHARS = 700
 TINY_CHARS = 160
 _SENTENCE_END = re.compile(r"(?<=[.;:])\s+(?=[A-Z(‘“«—])")
-_LAST_LEVEL = re.compile(r"\([a-z0-9]+\)$")
-_LETTERED = re.compile(r"\([a-z]+\)$")
 
 Linker = Callable[[Unit], str]
 
@@ -29,7 +29,7 @@ Linker = Callable[[Unit], str]
 def chunk_units(doc_id: str, short: str, units: list[Unit], link: Linker) -> list[Chunk]:
     chunks: list[Chunk] = []
     seen: Counter[str] = Counter()
-    for unit in _fold_tiny_lists(units):
+    for unit in _fold_tiny_lists([u for u in units if u.role != "intro"]):
         for piece in _pieces(unit.text):
             seen[unit.label] += 1
             suffix = f"#{seen[unit.label]}" if seen[unit.label] > 1 else ""
@@ -47,18 +47,14 @@ def passage(short: str, unit: Unit, text: str) -> str:
     return "\n".join(part for part in (f"{short} | {context} | {unit.label}", unit.lead, text) if part)
 
 
-def _parent(label: str) -> str:
-    return _LAST_LEVEL.sub("", label)
-
-
 def _fold_tiny_lists(units: list[Unit]) -> list[Unit]:
     folded: list[Unit] = []
-    for parent, group in groupby(units, key=lambda u: _parent(u.label) if u.lead else u.label):
+    for holder, group in groupby(units, key=lambda u: parent(u.label) if u.lead else u.label):
         members = list(group)
-        if len(members) > 1 and parent != members[0].label and all(_foldable(u) for u in members):
+        if len(members) > 1 and holder != members[0].label and all(_foldable(u) for u in members):
             first = members[0]
             text = " ".join(u.text for u in members)
-            folded.append(Unit(parent, first.unit, first.kind, f"{first.lead} {text}".strip(), first.heading,
+            folded.append(Unit(holder, first.unit, first.kind, f"{first.lead} {text}".strip(), first.heading,
                                first.path, first.anchor, first.page))
         else:
             folded.extend(members)
@@ -67,7 +63,8 @@ def _fold_tiny_lists(units: list[Unit]) -> list[Unit]:
 
 def _foldable(unit: Unit) -> bool:
     """Short lettered points fold; numbered ones are definitions, each cited on its own ("Article 3(4)")."""
-    return len(unit.text) < TINY_CHARS and bool(_LETTERED.search(unit.label))
+    points = Label.parse(unit.label).points
+    return len(unit.text) < TINY_CHARS and bool(points) and points[-1].isalpha()
 
 
 def _pieces(text: str) -> list[str]:

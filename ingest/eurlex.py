@@ -28,14 +28,20 @@ class NotEurLex(ValueError):
 
 
 def read_blocks(data: bytes) -> list[Block]:
-    root = _parse(data)
+    root = parse_xhtml(data)
     blocks = [block for part in _act_parts(root) for block in _walk(part, depth=0)]
     if not any(b.kind == "heading" for b in blocks):
         raise NotEurLex("no EUR-Lex headings (ti-art, doc-ti, ...) found: not an Official Journal act")
     return blocks
 
 
-def _parse(data: bytes) -> etree._Element:
+def read_fragment(elements: list[etree._Element]) -> list[Block]:
+    """Blocks of a few elements of a parsed act: the wording an amending act quotes, read as an act is."""
+    return [block for element in elements for block in _node(element, depth=0)]
+
+
+def parse_xhtml(data: bytes) -> etree._Element:
+    """The document tree, cleaned as the block reader needs it (no scripts, no footnote calls)."""
     if not data.strip():
         raise NotEurLex("empty file")
     # EUR-Lex serves UTF-8; without a charset declaration lxml would guess Latin-1 ("â€˜").
@@ -70,20 +76,24 @@ def _act_parts(root: etree._Element) -> list[etree._Element]:
 
 def _walk(element: etree._Element, depth: int) -> Iterator[Block]:
     for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        if child.tag == "table":
-            yield from _table(child, depth)
-        elif child.tag == "p":
-            block = _paragraph(child)
-            if block:
-                yield block
-        elif child.tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
-            text = _text(child)
-            if text:
-                yield Block("heading", text)
-        else:
-            yield from _walk(child, depth)
+        yield from _node(child, depth)
+
+
+def _node(element: etree._Element, depth: int) -> Iterator[Block]:
+    if not isinstance(element.tag, str):
+        return
+    if element.tag == "table":
+        yield from _table(element, depth)
+    elif element.tag == "p":
+        block = _paragraph(element)
+        if block:
+            yield block
+    elif element.tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+        text = _text(element)
+        if text:
+            yield Block("heading", text)
+    else:
+        yield from _walk(element, depth)
 
 
 def _paragraph(p: etree._Element) -> Block | None:

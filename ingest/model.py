@@ -13,6 +13,7 @@ from typing import Literal
 
 BlockKind = Literal["heading", "text", "item", "line"]
 UnitKind = Literal["recital", "article", "annex", "section"]
+UnitRole = Literal["", "intro"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,10 @@ class Unit:
     "Annex III, point 4(a)"); ``unit`` is the top-level provision it belongs
     to ("Article 5"), the granularity at which answers are grouped and scored.
     ``lead`` is the sentence that introduces a list ("The following AI practices
-    shall be prohibited:"), without which a point reads out of context.
+    shall be prohibited:"), without which a point reads out of context. That
+    sentence is also a unit of its own, with ``role`` "intro", so that the flat
+    list keeps every subparagraph an amending act can address by ordinal ("the
+    third paragraph of Article 113").
     """
 
     label: str
@@ -52,6 +56,7 @@ class Unit:
     anchor: str = ""
     page: int | None = None
     lead: str = ""
+    role: UnitRole = ""
 
 
 @dataclass(frozen=True)

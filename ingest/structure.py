@@ -4,7 +4,15 @@ The same builder reads every format. XHTML hands it clean blocks (points
 already split from their markers); PDF and text hand it raw lines, where a line
 that starts with "2." may be a new paragraph or a wrapped sentence. The rule
 that settles it is the one a reader uses: numbering runs in sequence, so "2."
-opens a paragraph only right after paragraph 1.
+opens a paragraph only right after paragraph 1. XHTML says what is a heading,
+a paragraph or a list item, so there numbering need only move forward, which
+lets inserted provisions in ("Article 4a" after 4, "1a." after "1.", "(ba)"
+after "(b)").
+
+The units come out lossless enough to be addressed as an amending act
+addresses them: every XHTML paragraph is a unit of its own (an article's
+unnumbered paragraphs and a paragraph's subparagraphs share its label), and the
+sentence that introduces a list is a unit with role "intro".
 """
 
 from __future__ import annotations
@@ -12,13 +20,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.model import Block, Unit, UnitKind
+from index.law.labels import Label, marker_key, roman_value
+from ingest.model import Block, Unit, UnitKind, UnitRole
 
-_PARAGRAPH = re.compile(r"^(\d{1,3})\.\s+(.*)$", re.S)
+_PARAGRAPH = re.compile(r"^(\d{1,3}[a-z]{0,2})\.\s+(.*)$", re.S)
 _POINT = re.compile(r"^\(?([a-z]{1,4}|\d{1,3})\)\s+(.*)$", re.S)  # "(a) ..." in English, "a) ..." in French
-_MARKER = re.compile(r"^\(?([a-z]{1,4}|\d{1,3}|[ivx]+)[.)]?$")
+_MARKER = re.compile(r"^\(?([a-z]{1,4}|\d{1,3}[a-z]{0,2}|[ivx]+)[.)]?$")
 _ANNEX_PART = re.compile(r"^(Section|Part|SECTION|PART)\s+([A-Z]|\d{1,2})\b")
-_ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 
 
 @dataclass(frozen=True)
@@ -36,19 +44,19 @@ class Vocabulary:
 
 VOCABULARIES = {
     "en": Vocabulary(
-        article=re.compile(r"^Article\s+(\d{1,3})$"),
+        article=re.compile(r"^Article\s+(\d{1,3}[a-z]{0,2})$"),
         chapter=re.compile(r"^CHAPTER\s+([IVXLC]+)$"),
         section=re.compile(r"^(?:SECTION|Section)\s+(\d{1,2})$"),
-        annex=re.compile(r"^ANNEX(?:\s+([IVXLC]+))?$"),
+        annex=re.compile(r"^(?:ANNEX|Annex)(?:\s+([IVXLC]+))?$"),  # "Annex XIV" as an amending act quotes it
         recitals_start=re.compile(r"^Whereas\s*:?$"),
         recitals_end=re.compile(r"^HAVE ADOPTED THIS (?:REGULATION|DIRECTIVE|DECISION)"),
         signature=re.compile(r"^Done at [A-Z]\w+"),
     ),
     "fr": Vocabulary(
-        article=re.compile(r"^Article\s+(\d{1,3}|premier)$"),
+        article=re.compile(r"^Article\s+(\d{1,3}[a-z]{0,2}|premier)$"),
         chapter=re.compile(r"^CHAPITRE\s+([IVXLC]+)$"),
         section=re.compile(r"^(?:SECTION|Section)\s+(\d{1,2})$"),
-        annex=re.compile(r"^ANNEXE(?:\s+([IVXLC]+))?$"),
+        annex=re.compile(r"^(?:ANNEXE|Annexe)(?:\s+([IVXLC]+))?$"),
         recitals_start=re.compile(r"^considérant ce qui suit\s*:?$", re.I),
         recitals_end=re.compile(r"^ONT ADOPTÉ LE PRÉSENT (?:RÈGLEMENT|DIRECTIVE|DÉCISION)"),
         signature=re.compile(r"^Fait à [A-Z]\w+"),
@@ -64,6 +72,21 @@ def build_units(blocks: list[Block], language: str = "en") -> list[Unit]:
     return _LegalBuilder(vocabulary).build(blocks)
 
 
+def build_quoted(blocks: list[Block], context: str = "", language: str = "en") -> list[Unit]:
+    """Units of new wording quoted by an amending act, labelled as they will stand in the amended act.
+
+    A quote restates its own numbering ("2.", "(ba)", "Article 4a") but not the
+    provision it sits in, so `context` is the label of that provision ("Article
+    5(1)", "Annex I, Section B"), or "" when the quote opens with its own Article
+    or Annex heading. Titles and chapters are the amended act's: the caller fits them.
+    """
+    builder = _LegalBuilder(VOCABULARIES[language])
+    builder.stage = "provisions"
+    if context:
+        builder.provision = _Provision.at(Label.parse(context))
+    return builder.build(blocks)
+
+
 def _vocabulary_for(blocks: list[Block], language: str) -> Vocabulary | None:
     def articles(v: Vocabulary) -> int:
         return sum(1 for b in blocks if b.kind != "item" and v.article.match(b.text))
@@ -71,11 +94,6 @@ def _vocabulary_for(blocks: list[Block], language: str) -> Vocabulary | None:
     ranked = sorted(VOCABULARIES.items(), key=lambda kv: (articles(kv[1]), kv[0] == language), reverse=True)
     best = ranked[0][1]
     return best if articles(best) >= 2 else None
-
-
-def roman_value(numeral: str) -> int:
-    values = [_ROMAN[c] for c in numeral.lower()]
-    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
 
 
 def _next_marker(previous: str | None, marker: str) -> bool:
@@ -87,6 +105,19 @@ def _next_marker(previous: str | None, marker: str) -> bool:
     if len(previous) == 1 and previous != "z":
         return marker == chr(ord(previous) + 1)
     return marker == ("aa" if previous == "z" else previous[0] * (len(previous) + 1))
+
+
+def _follows(previous: str | None, marker: str, ordered: bool) -> bool:
+    """May `marker` number the provision after `previous`? In order for XHTML, in strict sequence for raw lines."""
+    if ordered:
+        return previous is None or marker_key(marker) > marker_key(previous)
+    return _next_marker(previous, marker)
+
+
+def _padded(number: str) -> str:
+    """ "4a" -> "004a": the EUR-Lex anchor spelling of a number."""
+    value, suffix = marker_key(number)
+    return f"{value:03d}{suffix}"
 
 
 def _is_roman(marker: str) -> bool:
@@ -124,10 +155,12 @@ class _Draft:
     page: int | None
     lead: str = ""
     parts: list[str] = field(default_factory=list)
+    role: UnitRole = ""
+    headed: bool = False  # opened by a heading inside the provision, which the next paragraph fills
 
     def to_unit(self) -> Unit:
         return Unit(self.label, self.unit, self.kind, _join(self.parts), self.heading, self.path,
-                    self.anchor, self.page, self.lead)
+                    self.anchor, self.page, self.lead, self.role)
 
 
 @dataclass
@@ -143,23 +176,26 @@ class _Provision:
     level2_depth: int = 0  # the XHTML table depth at which level-2 items sit
     subpoint: str | None = None
 
+    @classmethod
+    def at(cls, label: Label) -> _Provision:
+        """The provision open at `label`, as if its earlier text had just been read."""
+        kind: UnitKind = "annex" if label.kind == "annex" else "article"
+        number = label.unit.split(" ", 1)[1] if " " in label.unit else ""
+        levels = (*label.points, None, None)
+        return cls(kind, number, part=label.part, level1=levels[0], level2=levels[1])
+
     @property
     def unit(self) -> str:
         return f"{'Article' if self.kind == 'article' else 'Annex'} {self.number}".strip()
 
     def label(self) -> str:
-        if self.kind == "article":
-            return self.unit + "".join(f"({n})" for n in (self.level1, self.level2) if n)
-        base = f"{self.unit}, {self.part}" if self.part else self.unit
-        if self.level1:
-            return f"{base}, point {self.level1}" + (f"({self.level2})" if self.level2 else "")
-        return f"{base}, point ({self.level2})" if self.level2 else base
+        return str(Label(self.unit, self.part, tuple(n for n in (self.level1, self.level2) if n)))
 
     def anchor(self) -> str:
         if self.kind == "annex":
             return f"anx_{self.number}"
-        if self.level1 and self.level1.isdigit():
-            return f"{int(self.number):03d}.{int(self.level1):03d}"
+        if self.level1 and self.level1[0].isdigit():
+            return f"{_padded(self.number)}.{_padded(self.level1)}"
         return f"art_{self.number}"
 
 
@@ -170,7 +206,8 @@ class _LegalBuilder:
         self.stage = "preamble"
         self.chapter = ""
         self.section = ""
-        self.counters = {"article": 0, "chapter": 0, "annex": 0, "recital": 0}
+        self.counters = {"chapter": 0, "annex": 0, "recital": 0}
+        self.article: str | None = None  # the number of the last article opened ("4a")
         self.awaiting: str | None = None
         self.provision: _Provision | None = None
         self.draft: _Draft | None = None
@@ -200,14 +237,17 @@ class _LegalBuilder:
     def _structural_heading(self, block: Block) -> bool:
         text, trusted = block.text, block.kind == "heading"
         if m := self.v.article.match(text):
-            number = 1 if m.group(1) == "premier" else int(m.group(1))
-            if trusted or number == self.counters["article"] + 1:
-                self._open(_Provision("article", str(number)), "article", number)
+            number = "1" if m.group(1) == "premier" else m.group(1)
+            if trusted or _next_marker(self.article or "0", number):
+                self.article = number
+                self._open(_Provision("article", number))
                 return True
         if m := self.v.annex.match(text):
             numeral = m.group(1) or ""
-            if self.stage != "preamble" and (trusted or roman_value(numeral or "I") == self.counters["annex"] + 1):
-                self._open(_Provision("annex", numeral), "annex", roman_value(numeral or "I"))
+            in_sequence = text.isupper() and roman_value(numeral or "I") == self.counters["annex"] + 1
+            if self.stage != "preamble" and (trusted or in_sequence):
+                self.counters["annex"] = roman_value(numeral or "I")
+                self._open(_Provision("annex", numeral))
                 return True
         if self.stage in {"recitals", "provisions"} and (m := self.v.chapter.match(text)):
             if trusted or roman_value(m.group(1)) == self.counters["chapter"] + 1:
@@ -229,9 +269,8 @@ class _LegalBuilder:
     def _inside_annex(self) -> bool:
         return self.provision is not None and self.provision.kind == "annex"
 
-    def _open(self, provision: _Provision, counter: str, number: int) -> None:
+    def _open(self, provision: _Provision) -> None:
         self._flush()
-        self.counters[counter] = number
         if provision.kind == "annex":
             self.chapter = self.section = ""
         self.provision, self.stage, self.awaiting = provision, "provisions", provision.kind
@@ -283,17 +322,29 @@ class _LegalBuilder:
         if block.kind == "item":
             self._item(p, block)
         elif block.kind == "text" and block.depth > p.level2_depth and self.draft:
-            self._append(block.text)
-        elif (m := _PARAGRAPH.match(block.text)) and _next_marker(p.level1, m.group(1)):
+            self._append(block.text)  # a further paragraph inside a point's cell
+        elif (m := _PARAGRAPH.match(block.text)) and _follows(p.level1, m.group(1), block.kind != "line"):
             self._level1(p, m.group(1), block.text, block.page)
+            self._mark_heading(block)
         elif block.kind == "line":
             self._line(p, block)
-        elif p.level2 is not None:
-            # text after a list: a new subparagraph of the paragraph that held the list
-            p.level2 = p.subpoint = None
-            self._start(p, block.text, block.page)
         else:
-            self._continue(p, block)
+            self._subparagraph(p, block)
+
+    def _subparagraph(self, p: _Provision, block: Block) -> None:
+        """A paragraph of its own: XHTML separates subparagraphs, and amending acts count them."""
+        if self.draft and self.draft.headed:
+            self.draft.headed = False
+            self._append(block.text)
+            return
+        p.level2 = p.subpoint = None
+        self._start(p, block.text, block.page)
+        self._mark_heading(block)
+
+    def _mark_heading(self, block: Block) -> None:
+        """A heading inside a provision ("1. Introduction") opens the unit its next paragraph fills."""
+        if self.draft and block.kind == "heading":
+            self.draft.headed = True
 
     def _continue(self, p: _Provision, block: Block) -> None:
         """More text of the open unit, or the first text of a provision without numbered paragraphs."""
@@ -338,8 +389,8 @@ class _LegalBuilder:
     def _level2(self, p: _Provision, marker: str, text: str, page: int | None) -> None:
         lead = ""
         if self.draft and p.level2 is None:
-            lead = _join(self.draft.parts)  # the sentence that introduces the list
-            self.draft = None
+            self.draft.role = "intro"  # the sentence that introduces the list
+            lead = _join(self.draft.parts)
         elif self.draft:
             lead = self.draft.lead
         p.level2, p.subpoint = marker, None

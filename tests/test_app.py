@@ -18,12 +18,13 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from index.retrieval import store
-from index.law.catalog import Catalog
-from index.config import Settings
 from index.answers.export import WORD_JOINER, answer_markdown, citation_line, escape_markdown
 from index.answers.highlight import Highlighter, sentences
 from index.answers.question import Scope, answer
+from index.answers.results import catalog_of
+from index.config import Settings
+from index.law.catalog import Catalog
+from index.retrieval import store
 from index.retrieval.search import Searcher
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -109,7 +110,7 @@ def test_filters_narrow_the_answer_and_live_in_the_url(start: Start) -> None:
     chapter = start(q="mowing", doc="mini-act", chapter="Chapter II — Prohibited mowing practices")
     assert chapter.selectbox(key="chapter").value == "Chapter II"
     assert labels_of_cards(chapter) and {label.split("(")[0] for label in labels_of_cards(chapter)} <= {
-        "Article 2", "Article 3"}
+        "Article 2", "Article 3", "Article 4"}
 
 
 def test_reading_a_whole_provision_from_a_card_switches_to_browse(start: Start) -> None:
@@ -161,7 +162,7 @@ def test_a_chapter_opens_as_its_list_of_provisions(start: Start) -> None:
     app = start(view="Browse", bdoc="mini-act", open="Chapter II")
     assert app.subheader[0].value == "Chapter II — Prohibited mowing practices"
     assert [b.label for b in app.button if b.key.startswith("ch-")] == [
-        "Article 2 · Prohibited mowing practices", "Article 3 · Penalties"]
+        "Article 2 · Prohibited mowing practices", "Article 3 · Penalties", "Article 4 · Start of application"]
 
 
 def test_a_point_opens_alone_with_a_way_to_the_whole_provision(start: Start) -> None:
@@ -180,7 +181,7 @@ def test_the_timeline_quotes_the_application_date(start: Start) -> None:
     app = start(view="What applies when")
     text = markdown_text(app)
     assert "**1 May 2100**" in text
-    assert "“This Regulation shall apply from 1 May 2100”" in text
+    assert "“It applies from 1 May 2100”" in text
     assert "the act as a whole" in text
 
 
@@ -201,7 +202,7 @@ def test_the_real_ai_act_in_the_app(corpus_index: Settings, monkeypatch: pytest.
 
 @pytest.fixture(scope="module")
 def mini_catalog(mini_index: Settings) -> Catalog:
-    return Catalog.of(store.load(mini_index))
+    return catalog_of(store.load(mini_index))
 
 
 def test_the_answer_quotes_only_retrieved_text(mini_searcher: Searcher, mini_catalog: Catalog) -> None:

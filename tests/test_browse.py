@@ -11,27 +11,27 @@ from datetime import date
 
 import pytest
 
-from index.retrieval import store
-from index.law.catalog import Catalog, breadcrumb, chapter_of, documents, unit_chunks, unit_of
+from index.answers import results
 from index.config import Settings
+from index.law.catalog import Catalog, breadcrumb, chapter_of, unit_chunks
 from index.law.definitions import definitions_in, glossary_of
-from index.model import Chunk
+from index.law.labels import unit_of
 from index.law.references import Reference, references_in, related_provisions
 from index.law.timeline import application_article, timeline
+from index.model import Chunk
+from index.retrieval import store
 
 MINI = "user-mini-act"
 
 
 @pytest.fixture(scope="module")
 def catalog(mini_index: Settings) -> Catalog:
-    return Catalog.of(store.load(mini_index))
+    return results.catalog_of(store.load(mini_index))
 
 
 def catalog_of(chunks: list[Chunk], documents: list[dict[str, str]]) -> Catalog:
-    """A catalog over hand-made chunks: structure only, no vectors."""
-    manifest = store.BuildManifest(build_id="test", created="", model_id="none", dim=0, dense_index="none",
-                                   documents=documents, files={})
-    return Catalog.of(store.LoadedIndex(path=None, manifest=manifest, chunks=chunks, dense=None, lexical=None))
+    """A catalog over hand-made chunks: structure only, no index and no model."""
+    return Catalog.of(chunks, documents)
 
 
 def chunk(label: str, text: str, heading: str = "", path: tuple[str, ...] = (), lead: str = "",
@@ -45,11 +45,11 @@ def chunk(label: str, text: str, heading: str = "", path: tuple[str, ...] = (), 
 
 
 def test_documents_lists_the_manifest_documents(catalog: Catalog) -> None:
-    assert [d["doc_id"] for d in documents(catalog.index)] == [MINI, "user-notes"]
+    assert [d["doc_id"] for d in catalog.documents] == [MINI, "user-notes"]
 
 
 def test_unit_chunks_returns_a_provision_or_any_part_of_it(catalog: Catalog) -> None:
-    index = catalog.index
+    index = catalog.chunks_of[MINI]
     assert [c.label for c in unit_chunks(index, MINI, "Article 2")] == [
         "Article 2(1)(a)", "Article 2(1)(b)", "Article 2(1)", "Article 2(2)"]
     assert [c.label for c in unit_chunks(index, MINI, "Article 2(1)(b)")] == ["Article 2(1)(b)"]
@@ -61,7 +61,7 @@ def test_unit_chunks_returns_a_provision_or_any_part_of_it(catalog: Catalog) -> 
 
 def test_table_of_contents_is_in_document_order_grouped_into_parts(catalog: Catalog) -> None:
     contents = catalog.contents[MINI]
-    assert [e.unit for e in contents] == ["Recital 1", "Recital 2", "Article 1", "Article 2", "Article 3", "Annex I"]
+    assert [e.unit for e in contents] == ["Recital 1", "Recital 2", "Article 1", "Article 2", "Article 3", "Article 4", "Annex I", "Annex II"]
     assert catalog.parts(MINI) == ["Recitals", "Chapter I — General provisions",
                                    "Chapter II — Prohibited mowing practices", "Annexes"]
     assert catalog.entry(MINI, "Article 3").caption == "Article 3 · Penalties"
@@ -70,7 +70,7 @@ def test_table_of_contents_is_in_document_order_grouped_into_parts(catalog: Cata
 
 
 def test_chapters_open_as_the_list_of_their_provisions(catalog: Catalog) -> None:
-    assert [e.unit for e in catalog.units_under(MINI, "Chapter II")] == ["Article 2", "Article 3"]
+    assert [e.unit for e in catalog.units_under(MINI, "Chapter II")] == ["Article 2", "Article 3", "Article 4"]
     assert catalog.container_title(MINI, "Chapter II") == "Chapter II — Prohibited mowing practices"
 
 
@@ -82,10 +82,10 @@ def test_every_label_and_its_parents_are_citable(catalog: Catalog) -> None:
 
 
 def test_breadcrumb_and_chapter_are_the_short_names_a_citation_uses(catalog: Catalog) -> None:
-    point = unit_chunks(catalog.index, MINI, "Article 2(1)(b)")[0]
+    point = unit_chunks(catalog.chunks_of[MINI], MINI, "Article 2(1)(b)")[0]
     assert breadcrumb(point) == ("Chapter II", "Article 2")
     assert chapter_of(point) == "Chapter II"
-    assert chapter_of(unit_chunks(catalog.index, MINI, "Annex I")[0]) == ""
+    assert chapter_of(unit_chunks(catalog.chunks_of[MINI], MINI, "Annex I")[0]) == ""
 
 
 # ---- cross-references -------------------------------------------------------------------------------------
@@ -99,10 +99,10 @@ def test_references_in_the_mini_act_link_to_provisions_that_exist(catalog: Catal
 
 
 def test_related_provisions_leave_out_the_provision_itself(catalog: Catalog) -> None:
-    article_3 = unit_chunks(catalog.index, MINI, "Article 3")
+    article_3 = unit_chunks(catalog.chunks_of[MINI], MINI, "Article 3")
     assert related_provisions(catalog, article_3) == [Reference(MINI, "Article 2")]
-    assert related_provisions(catalog, unit_chunks(catalog.index, MINI, "Annex I")) == [Reference(MINI, "Article 2")]
-    assert related_provisions(catalog, unit_chunks(catalog.index, MINI, "Article 2")) == []
+    assert related_provisions(catalog, unit_chunks(catalog.chunks_of[MINI], MINI, "Annex I")) == [Reference(MINI, "Article 2")]
+    assert related_provisions(catalog, unit_chunks(catalog.chunks_of[MINI], MINI, "Article 2")) == []
 
 
 def reference_catalog() -> Catalog:
@@ -193,12 +193,14 @@ def test_french_definitions_are_read_too() -> None:
 # ---- what applies when ------------------------------------------------------------------------------------
 
 
-def test_the_mini_act_applies_from_the_date_its_text_gives(catalog: Catalog) -> None:
+def test_the_mini_act_applies_from_the_dates_its_application_article_gives(catalog: Catalog) -> None:
     dates = timeline(catalog, MINI)
-    assert dates is not None and dates.source.unit == "Article 3"
-    [milestone] = dates.milestones
-    assert (milestone.day, milestone.event, milestone.covers) == (date(2100, 5, 1), "Application", ())
-    assert milestone.quote == "This Regulation shall apply from 1 May 2100"
+    assert dates is not None and dates.source.unit == "Article 4"
+    assert [(m.day, m.event, m.quote, m.covers) for m in dates.milestones] == [
+        (date(2099, 5, 1), "Application", "Article 2 applies from 1 May 2099", (Reference(MINI, "Article 2"),)),
+        (date(2099, 11, 1), "Application", "Article 3 applies from 1 November 2099", (Reference(MINI, "Article 3"),)),
+        (date(2100, 5, 1), "Application", "It applies from 1 May 2100", ()),
+    ]
     assert timeline(catalog, "user-notes") is None
 
 
@@ -239,7 +241,7 @@ def test_article_113_becomes_dated_milestones_linked_to_what_they_cover() -> Non
 
 @pytest.mark.slow
 def test_the_real_ai_act_timeline_and_glossary(corpus_index: Settings) -> None:
-    catalog = Catalog.of(store.load(corpus_index))
+    catalog = results.catalog_of(store.load(corpus_index))
     dates = timeline(catalog, "ai-act")
     assert dates.source.unit == "Article 113"
     assert [m.day for m in dates.milestones] == [date(2024, 8, 1), date(2025, 2, 2), date(2025, 8, 2),

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingest import eurlex, pdf, text
+from ingest.chunking import chunk_units
 from ingest.structure import build_units
 from tests.conftest import FIXTURES, make_oj_pdf
 
@@ -53,6 +54,40 @@ def test_text_after_a_list_is_a_subparagraph_of_the_paragraph(act):
     units = build_units(eurlex.read_blocks((FIXTURES / "mini-act.html").read_bytes()))
     after = [u for u in units if u.label == "Article 2(1)" and "Point (b)" in u.text]
     assert len(after) == 1
+
+
+def test_every_paragraph_of_an_article_without_numbers_is_its_own_unit():
+    base = build_units(eurlex.read_blocks((FIXTURES / "mini-act.html").read_bytes()))
+    article4 = [u for u in base if u.label == "Article 4"]
+    assert [u.text for u in article4] == [
+        "This Regulation enters into force on the day after its publication.", "It applies from 1 May 2100.",
+        "By way of exception:", "Member States shall apply this Regulation in every garden."]
+    assert [u.role for u in article4] == ["", "", "intro", ""]
+
+
+def test_the_sentence_introducing_a_list_is_an_intro_unit_and_still_the_points_lead():
+    base = build_units(eurlex.read_blocks((FIXTURES / "mini-act.html").read_bytes()))
+    intro, point = base[[u.label for u in base].index("Article 2(1)")], next(u for u in base if u.label == "Article 2(1)(a)")
+    assert intro.role == "intro" and intro.text == "1. The following mowing practices shall be prohibited:"
+    assert point.lead == intro.text
+
+
+def test_intro_units_are_not_indexed_as_passages():
+    base = build_units(eurlex.read_blocks((FIXTURES / "mini-act.html").read_bytes()))
+    chunks = chunk_units("mini", "mini", base, lambda u: "")
+    assert "By way of exception:" not in [c.text for c in chunks]
+    assert any(c.label == "Article 4(a)" and c.lead == "By way of exception:" for c in chunks)
+
+
+def test_inserted_numbers_are_read_in_order_from_xhtml():
+    units = build_units(eurlex.read_blocks((FIXTURES / "mini-act.html").read_bytes()))
+    html = (FIXTURES / "mini-act.html").read_text().replace(
+        '<div id="002.002">', '<div id="002.001A"><p class="oj-normal">1a.   Operators shall warn hedgehogs.</p></div>'
+        '<div id="002.002">')
+    inserted = build_units(eurlex.read_blocks(html.encode()))
+    assert [u.label for u in inserted if u.unit == "Article 2"][-2:] == ["Article 2(1a)", "Article 2(2)"]
+    assert next(u for u in inserted if u.label == "Article 2(1a)").anchor == "002.001a"
+    assert len(inserted) == len(units) + 1
 
 
 @pytest.mark.parametrize("payload, message", [
