@@ -8,6 +8,7 @@ reach st.markdown; nothing here renders HTML.
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
@@ -24,6 +25,7 @@ from index.answers.export import (
     safe_url,
 )
 from index.answers.highlight import Segment
+from index.answers.provision import before_last_amendment
 from index.answers.question import KIND_NAMES, Answer, Scope, answer
 from index.answers.results import Result, catalog_of
 from index.config import settings
@@ -32,6 +34,7 @@ from index.law.definitions import Definition
 from index.law.labels import unit_of
 from index.law.references import Reference, related_provisions
 from index.law.timeline import Milestone, Timeline, timeline
+from index.law.versions import parse_day, today, version_on
 from index.model import Chunk
 from index.retrieval.embedder import Embedder
 from index.retrieval.search import QueryError, Searcher
@@ -45,6 +48,8 @@ EXAMPLES = (
     "Can AI be used to recognise emotions at work?",
 )
 INGEST_COMMAND = "python -m ingest --mirror ../shared/corpus"
+CONSOLIDATION_NOTICE = ("Amended texts are RegKB's own consolidation of the act with its amending acts: it has no "
+                        "legal effect, and only the acts as published in the Official Journal are authentic.")
 
 
 # ---- loading: once per process, shared by every session ------------------------------------------------
@@ -64,10 +69,10 @@ def shared_embedder(model: str) -> Embedder:
     return Embedder(model)
 
 
-@st.cache_resource(show_spinner="Reading the table of contents…", max_entries=4)
-def catalog_for(build: str, _index: LoadedIndex) -> Catalog:
-    """One catalog per build: a rebuilt index (a new `current`) gets a new one."""
-    return catalog_of(_index)
+@st.cache_resource(show_spinner="Reading the table of contents…", max_entries=8)
+def catalog_for(build: str, day: str, _index: LoadedIndex) -> Catalog:
+    """One catalog per build and day (the text in force then): a rebuilt index (a new `current`) gets a new one."""
+    return catalog_of(_index, day)
 
 
 def open_index() -> tuple[Searcher, Catalog]:
@@ -82,7 +87,16 @@ def open_index() -> tuple[Searcher, Catalog]:
         st.code(INGEST_COMMAND, language="bash")
         st.caption(escape_markdown(f"Looked in {config.data_dir} (set REGKB_DATA_DIR to use another folder). {error}"))
         st.stop()
-    return searcher, catalog_for(str(index.path), index)
+    return searcher, catalog_for(str(index.path), as_of(), index)
+
+
+def as_of() -> str:
+    """The day whose text in force the page shows: today, unless the reader picked another (?as_of=)."""
+    picked = st.session_state.get("as_of") or st.query_params.get("as_of")
+    try:
+        return parse_day(str(picked)) if picked else today()
+    except ValueError:
+        return today()
 
 
 # ---- navigation: every link inside the app goes through here -------------------------------------------
@@ -179,7 +193,10 @@ def scope_picker(catalog: Catalog) -> Scope:
         chapter = right.selectbox("Chapter", ["", *chapters], key="chapter", bind="query-params",
                                   persist_state="session", format_func=lambda c: chapters.get(c, c) or "Any chapter",
                                   disabled=not chapters, help="Pick one document to narrow to one of its chapters.")
-    return Scope(tuple(chosen_docs), tuple(chosen_kinds), chapter or "")
+        day = st.date_input("Law in force on", value=date.fromisoformat(as_of()), key="as_of",
+                            help="RegKB shows the text in force today; pick a date to read the law as it stood then "
+                                 "(before 27 July 2026: the AI Act as first published).")
+    return Scope(tuple(chosen_docs), tuple(chosen_kinds), chapter or "", day.isoformat() if day else "")
 
 
 def show_answer(result: Answer, catalog: Catalog) -> None:
@@ -192,6 +209,8 @@ def show_answer(result: Answer, catalog: Catalog) -> None:
         st.download_button("Download as Markdown", answer_markdown(result, catalog), file_name="regkb-answer.md",
                            mime="text/markdown", icon=":material/download:", on_click="ignore", type="tertiary")
     glance(result)
+    if any(r.hit.version.get("text", "").startswith("as amended") for r in result.results):
+        st.caption(f":material/history_edu: {escape_markdown(CONSOLIDATION_NOTICE)}")
     for rank, item in enumerate(result.results, start=1):
         result_card(rank, item, result, catalog)
     attributions(catalog, [r.hit.chunk.doc_id for r in result.results])
@@ -213,6 +232,7 @@ def result_card(rank: int, result: Result, answered: Answer, catalog: Catalog) -
         where = [" › ".join(trail), chunk.heading if chunk.heading not in trail else "", page]
         if any(where):
             st.caption(escape_markdown(" · ".join(part for part in where if part)))
+        version_lines(result, catalog)
         if chunk.lead:
             st.markdown(f":gray[{escape_inline(chunk.lead)}]")
         st.markdown(highlighted(answered.highlighter.segments(chunk.text)))
@@ -223,6 +243,54 @@ def result_card(rank: int, result: Result, answered: Answer, catalog: Catalog) -
                     st.caption(escape_markdown(other.chunk.label))
                     st.markdown(highlighted(answered.highlighter.segments(other.chunk.text)))
         card_actions(rank, result, catalog)
+
+
+def version_lines(result: Result, catalog: Catalog) -> None:
+    """Which version the card quotes, what amended it, from when it applies; the previous wording one click away."""
+    hit, chunk = result.hit, result.hit.chunk
+    for amendment in chunk.amended_by:
+        if chunk.status == "outdated":
+            st.warning(escape_markdown(f"Amended by {amendment.act}, {amendment.point}, in force "
+                                       f"{long_date(amendment.in_force)}. {catalog.document(chunk.doc_id).get('note', '')}"),
+                       icon=":material/translate:")
+            break
+        st.markdown(f":orange-badge[{escape_inline(chunk.status)}] "
+                    f"{escape_inline(f'{amendment.kind.capitalize()} by {amendment.act}, {amendment.point}, in force')}"
+                    f" {escape_inline(long_date(amendment.in_force))}")
+    dates = "; ".join(f"{long_date(a.day.isoformat())} ({a.condition})" for a in result.applies_from)
+    if dates:
+        st.caption(escape_markdown(f"Applies from {dates}"))
+    if hit.version:
+        st.caption(escape_markdown(f"Quoted from the text in force on {long_date(hit.as_of)}: {hit.version['text']}"))
+    previous = [c for c in catalog_chunks_ever(catalog, chunk) if c.status == "superseded"]
+    if chunk.status == "replaced" and previous:
+        with st.expander("Previous wording, word by word"):
+            st.markdown(word_diff(" ".join(c.text for c in previous), chunk.text))
+
+
+def catalog_chunks_ever(catalog: Catalog, chunk: Chunk) -> list[Chunk]:
+    """The wordings this passage's provision had before: kept in the build, outside the day's catalog."""
+    index = load_searcher(str(settings().data_dir), settings().model).index
+    return [c for c in index.chunks if c.doc_id == chunk.doc_id and c.label == chunk.label and c.valid_to]
+
+
+def word_diff(before: str, after: str) -> str:
+    """Deleted words struck through in red, inserted words in green; the rest as it stands."""
+    old, new = before.split(), after.split()
+    parts = []
+    for op, a, b, c, d in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if op in {"delete", "replace"}:
+            parts.append(f":red[~~{escape_inline(' '.join(old[a:b]))}~~]")
+        if op in {"insert", "replace"}:
+            parts.append(f":green[{escape_inline(' '.join(new[c:d]))}]")
+        if op == "equal":
+            parts.append(escape_inline(" ".join(old[a:b])))
+    return " ".join(parts)
+
+
+def long_date(iso: str) -> str:
+    day = date.fromisoformat(iso)
+    return f"{day.day} {day:%B %Y}"
 
 
 def card_actions(rank: int, result: Result, catalog: Catalog) -> None:
@@ -347,15 +415,26 @@ def chapter(catalog: Catalog, doc_id: str, label: str) -> None:
 
 
 def timeline_view(catalog: Catalog) -> None:
-    timelines = {d["doc_id"]: t for d in catalog.documents if (t := timeline(catalog, d["doc_id"]))}
+    index = load_searcher(str(settings().data_dir), settings().model).index
+    timelines = {}
+    for document in catalog.documents:
+        earlier = before_last_amendment(catalog, document["doc_id"], as_of())
+        before = catalog_for(str(index.path), earlier, index) if earlier else None
+        if found := timeline(catalog, document["doc_id"], before):
+            timelines[document["doc_id"]] = found
     if not timelines:
         st.info("None of the indexed documents has a dated “entry into force and application” article.")
         return
     doc_id = st.selectbox("Document", list(timelines), key="tdoc", format_func=catalog.short_name)
     dates = timelines[doc_id]
     source = dates.source
-    st.caption(escape_markdown(f"Read from {source.unit} {catalog.short_name(doc_id)} ({source.title}). "
+    version = version_on(catalog.document(doc_id), as_of())
+    st.caption(escape_markdown(f"Today is {long_date(today())}. Read from {source.unit} {catalog.short_name(doc_id)} "
+                               f"({source.title}) as in force on {long_date(as_of())}: {version.text}. "
                                "Each date is quoted from that article; open it to read it whole."))
+    upcoming = [m.day for m in dates.milestones if m.day > date.today()]
+    if upcoming:
+        st.info(f"Next date: **{long_date(upcoming[0].isoformat())}**", icon=":material/event_upcoming:")
     st.button(f"Read {escape_inline(source.unit)}", type="tertiary", icon=":material/menu_book:",
               on_click=open_provision, args=(doc_id, source.unit))
     for i, milestone in enumerate(dates.milestones):
@@ -367,11 +446,15 @@ def milestone_card(i: int, milestone: Milestone, dates: Timeline, catalog: Catal
     with st.container(border=True):
         when, what = st.columns([1, 4])
         when.markdown(f"**{milestone.day.day} {milestone.day:%B %Y}**")
+        if milestone.previous_day:
+            when.caption(f"was {milestone.previous_day.day} {milestone.previous_day:%B %Y}")
         when.badge("in effect" if milestone.day <= date.today() else "upcoming",
                    color="green" if milestone.day <= date.today() else "orange")
         covered = "the act as a whole" if not milestone.covers else "the provisions below"
         what.markdown(f"**{milestone.event}** · :gray[{covered}]")
         what.markdown(f"“{escape_inline(milestone.quote)}”")
+        if milestone.condition:
+            what.caption(escape_markdown(milestone.condition))
         if milestone.note:
             what.caption(escape_markdown(milestone.note))
         for title, references, key in (("Covers:", milestone.covers, f"cov-{i}"),

@@ -1,4 +1,5 @@
-"""python -m index: search the built index, or score it on a question set."""
+"""python -m index: search the built index, read one provision or an act's dates as in force on a day, or
+score the index on a question set."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import sys
 import textwrap
 from pathlib import Path
 
+from index.answers.provision import NotInForce, before_last_amendment, read_provision
 from index.answers.question import Scope, answer
 from index.answers.results import Result, ask, catalog_of
 from index.config import settings as load_settings
 from index.evaluate import evaluate, load_questions, summary
+from index.law.timeline import timeline
+from index.law.versions import parse_day, today
 from index.retrieval.search import QueryError, Searcher, SearchOptions
 from index.retrieval.store import IndexUnavailable
 
@@ -21,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     searcher = Searcher(load_settings(args.data_dir, args.model))
     try:
         return args.run(args, searcher)
-    except (QueryError, IndexUnavailable, ValueError, OSError) as error:
+    except (QueryError, IndexUnavailable, NotInForce, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
@@ -38,7 +42,21 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--doc", action="append", default=[], help="only this document id (repeatable)")
     search.add_argument("--kind", action="append", default=[], choices=["article", "recital", "annex", "section"])
     search.add_argument("--passages", action="store_true", help="every matching passage, not one per provision")
+    _as_of(search)
     search.set_defaults(run=_search)
+
+    show = commands.add_parser("show", help="one provision as in force on a day, with its history and dates")
+    show.add_argument("doc", help="document id, e.g. ai-act")
+    show.add_argument("label", help='as cited: "Article 113", "Article 5(1)(ba)", "Annex I, Section B, point 21"')
+    _as_of(show)
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(run=_show)
+
+    dates = commands.add_parser("timeline", help="the dated milestones of an act, read from its text in force")
+    dates.add_argument("doc", help="document id, e.g. ai-act")
+    _as_of(dates)
+    dates.add_argument("--json", action="store_true", help="machine-readable output")
+    dates.set_defaults(run=_timeline)
 
     score = commands.add_parser("eval", help="Recall@1/5/10, MRR@10, nDCG@10 on a JSONL question set")
     score.add_argument("questions", type=Path)
@@ -56,6 +74,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="no query understanding: no glossary expansion, priors or reference pinning")
 
 
+def _as_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", type=parse_day, default="", metavar="YYYY-MM-DD",
+                        help="the text in force on this day (default: today)")
+
+
 def _options(args: argparse.Namespace) -> SearchOptions:
     if args.literal:
         return SearchOptions(expand=False, priors=False, exact=False, define=False, rerank=args.rerank)
@@ -63,8 +86,8 @@ def _options(args: argparse.Namespace) -> SearchOptions:
 
 
 def _search(args: argparse.Namespace, searcher: Searcher) -> int:
-    scope = Scope(tuple(args.doc), tuple(args.kind))
-    results = answer(searcher, catalog_of(searcher.index), args.query, scope, args.k, args.mode,
+    scope = Scope(tuple(args.doc), tuple(args.kind), as_of=args.as_of)
+    results = answer(searcher, catalog_of(searcher.index, args.as_of), args.query, scope, args.k, args.mode,
                      grouped=not args.passages, options=_options(args)).results
     if args.json:
         print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2))
@@ -87,6 +110,49 @@ def _format(rank: int, result: Result) -> str:
         lines.append("    related: " + ", ".join(r.label for r in result.related))
     lines.append(f"    {where}{c.url}  score {hit.score:.4f}{more}\n")
     return "\n".join(line for line in lines if line)
+
+
+def _show(args: argparse.Namespace, searcher: Searcher) -> int:
+    index = searcher.index
+    provision = read_provision(index, catalog_of(index, args.as_of), args.doc, args.label, args.as_of)
+    if args.json:
+        record = provision.to_json()
+        del record["chunks"]
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{provision.label} · {index.document(args.doc).get('title', args.doc)}")
+    print(f"{provision.status} · text in force on {provision.day} ({provision.version.text})")
+    if provision.heading:
+        print(provision.heading)
+    print(textwrap.indent("\n".join(textwrap.fill(p, 96) for p in provision.text.splitlines()), "  "))
+    for applies in provision.applies_from:
+        print(f"applies from {applies.day:%-d %B %Y}: {applies.condition}")
+    for change in provision.history:
+        a = change.amendment
+        print(f"{a.kind} by {a.act}, {a.point}, in force {a.in_force}  {a.url}")
+    if provision.url:
+        print(provision.url)
+    return 0
+
+
+def _timeline(args: argparse.Namespace, searcher: Searcher) -> int:
+    index = searcher.index
+    catalog = catalog_of(index, args.as_of)
+    earlier = before_last_amendment(catalog, args.doc, args.as_of)
+    dates = timeline(catalog, args.doc, catalog_of(index, earlier) if earlier else None)
+    if dates is None:
+        raise NotInForce(f"{args.doc}: no dated application clause found (or no such document)")
+    if args.json:
+        print(json.dumps({"doc_id": args.doc, "as_of": args.as_of or today(), "source": dates.source.unit,
+                          "milestones": [m.to_json() for m in dates.milestones]}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{args.doc}: dates read from {dates.source.unit} as in force on {args.as_of or today()}")
+    for m in dates.milestones:
+        moved = f" (was {m.previous_day:%-d %B %Y})" if m.previous_day else ""
+        covers = ", ".join(r.label for r in m.covers) or "the act as a whole"
+        print(f"  {m.day:%-d %B %Y}{moved}  {m.event}: {covers}" + (f", {m.condition}" if m.condition else ""))
+        print(textwrap.indent(textwrap.fill(f"“{m.quote}”", 92), "      "))
+    return 0
 
 
 def _eval(args: argparse.Namespace, searcher: Searcher) -> int:

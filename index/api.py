@@ -45,11 +45,13 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
 
+from index.answers.provision import NotInForce, before_last_amendment, read_provision
 from index.answers.question import Scope, answer
 from index.answers.results import CatalogCache, Result
 from index.config import Settings
 from index.config import settings as load_settings
-from index.law.catalog import unit_chunks
+from index.law.timeline import timeline
+from index.law.versions import parse_day, today
 from index.retrieval.embedder import Embedder
 from index.retrieval.search import MAX_QUERY_CHARS, QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
@@ -120,7 +122,21 @@ class UnitResponse:
     doc_id: str
     label: str
     document: dict[str, Any]
-    chunks: list[dict[str, Any]]  # Chunk.to_record(), in document order
+    chunks: list[dict[str, Any]]  # Chunk.to_record(), in document order: the wording in force on `as_of`
+    as_of: str = ""
+    status: str = ""  # unchanged, replaced, inserted, amended, deleted, outdated
+    text: str = ""  # the whole provision in force that day, paragraphs in order, heading excluded
+    version: dict[str, str] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)  # act, point, kind, in_force, url, previous_text
+    applies_from: list[dict[str, str]] = field(default_factory=list)  # {"date", "condition"}
+
+
+@dataclass(frozen=True)
+class TimelineResponse:
+    doc_id: str
+    as_of: str
+    source: str  # the article the dates are read from
+    milestones: list[dict[str, Any]]  # date, event, text, covers, except, condition, note, previous_date
 
 
 @dataclass(frozen=True)
@@ -288,24 +304,47 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         doc: Annotated[list[str], Query(description="only these document ids (repeatable)")] = [],  # noqa: B006
         kind: Annotated[list[Literal["article", "recital", "annex", "section"]], Query()] = [],  # noqa: B006
         mode: Literal["hybrid", "dense", "lexical"] = "hybrid",
+        as_of: AsOf = "",
     ) -> SearchResponse:
         """Ranked, cited provisions for a question: each its best passage, with its other matches in `more`."""
+        day = _day(as_of)
+
         def answered() -> list[Result]:
-            return answer(searcher, catalogs.of(searcher.index), q, Scope(_unique(doc), _unique(kind)), k, mode).results
+            scope = Scope(_unique(doc), _unique(kind), as_of=day)
+            return answer(searcher, catalogs.of(searcher.index, day), q, scope, k, mode).results
 
         results = await anyio.to_thread.run_sync(answered, limiter=search_slots)
         return SearchResponse(q, k, [r.to_json() for r in results])
 
     @app.get("/units/{doc_id}/{label:path}", response_model=UnitResponse, responses={**errors, 404: errors[400]},
              dependencies=protected)
-    def unit(doc_id: str, label: Annotated[str, Path(min_length=1, description='"Article 5(1)(f)", "Annex III"...')]
-             ) -> UnitResponse:
-        """Every passage of one provision, in document order: "Article 5", "Article 5(1)", "Article 5(1)(f)"."""
-        index = searcher.index
-        chunks = unit_chunks(index.chunks, doc_id, label)
-        if not chunks:
-            raise HTTPException(404, _missing_unit(index, doc_id, label))
-        return UnitResponse(doc_id, label, public_document(index.document(doc_id)), [c.to_record() for c in chunks])
+    def unit(doc_id: str, label: Annotated[str, Path(min_length=1, description='"Article 5(1)(f)", "Annex III"...')],
+             as_of: AsOf = "") -> UnitResponse:
+        """One provision as in force on `as_of` (default today): its passages in document order, its whole text,
+        its status and amendment history, and the dates it applies from."""
+        index, day = searcher.index, _day(as_of)
+        try:
+            provision = read_provision(index, catalogs.of(index, day), doc_id, label, day)
+        except NotInForce as error:
+            raise HTTPException(404, str(error)) from error
+        record = provision.to_json()
+        return UnitResponse(doc_id, provision.label, public_document(index.document(doc_id)), record["chunks"],
+                            record["as_of"], provision.status, provision.text, record["version"], record["history"],
+                            record["applies_from"])
+
+    @app.get("/timeline/{doc_id}", response_model=TimelineResponse, responses={**errors, 404: errors[400]},
+             dependencies=protected)
+    def dates(doc_id: str, as_of: AsOf = "") -> TimelineResponse:
+        """The act's dated milestones, read from its application article as in force on `as_of` (default today);
+        a date an amendment moved carries `previous_date`."""
+        index, day = searcher.index, _day(as_of) or today()
+        catalog = catalogs.of(index, day)
+        earlier = before_last_amendment(catalog, doc_id, day)
+        found = timeline(catalog, doc_id, catalogs.of(index, earlier) if earlier else None)
+        if found is None:
+            raise HTTPException(404, _missing_unit(index, doc_id, "") if not index.document(doc_id)
+                                else f"{doc_id} has no dated application clause")
+        return TimelineResponse(doc_id, day, found.source.unit, [m.to_json() for m in found.milestones])
 
     @app.get("/documents", response_model=DocumentsResponse, responses=errors, dependencies=protected)
     def documents() -> DocumentsResponse:
@@ -322,6 +361,17 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
                       len(manifest.documents))
 
     return app
+
+
+AsOf = Annotated[str, Query(description="YYYY-MM-DD: the text in force on this day (default: today)",
+                            max_length=10)]
+
+
+def _day(as_of: str) -> str:
+    try:
+        return parse_day(as_of)
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from error
 
 
 def _unique(values: list[str]) -> tuple[str, ...]:

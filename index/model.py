@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """One change an amending act made to a provision: who, where, what, from when."""
+
+    act: str  # "Regulation (EU) 2026/1744"
+    point: str  # "Article 1, point (40)(b)"
+    kind: str  # replaced, inserted, deleted
+    in_force: str  # ISO date
+    url: str = ""  # the amending act's article that holds the point, on EUR-Lex
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -28,13 +42,19 @@ class Chunk:
     url: str
     page: int | None
     order: int
+    # The wording's life, for a document an amending act changed (law/versions.py reads these):
+    valid_from: str = ""  # ISO date this wording took effect; "" = since the document itself
+    valid_to: str = ""  # ISO date it was replaced or deleted; "" = in force
+    status: str = ""  # unchanged, replaced, inserted, superseded; "" for a document nothing amends
+    amended_by: tuple[Amendment, ...] = ()  # what made this wording (or, when superseded, what ended it)
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Chunk:
-        return cls(**{**record, "path": tuple(record["path"])})
+        amended_by = tuple(Amendment(**a) for a in record.get("amended_by", ()))
+        return cls(**{**record, "path": tuple(record["path"]), "amended_by": amended_by})
 
 
 @dataclass(frozen=True)
@@ -44,6 +64,8 @@ class Hit:
     document: dict[str, str]  # the source's public metadata (title, short, attribution...)
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    as_of: str = ""  # the day whose text in force was searched (ISO)
+    version: dict[str, str] = field(default_factory=dict)  # the document's version in force that day (law.versions)
 
     @property
     def citation(self) -> str:
@@ -57,4 +79,6 @@ class Hit:
             "citation": self.citation, "heading": c.heading, "path": list(c.path), "lead": c.lead,
             "text": c.text, "url": c.url, "page": c.page, "score": round(self.score, 6),
             "chunk_id": c.id, "dense_rank": self.dense_rank, "lexical_rank": self.lexical_rank,
+            "as_of": self.as_of, "status": c.status or "unchanged", "version": self.version,
+            "valid_from": c.valid_from, "valid_to": c.valid_to, "amended_by": [a.to_json() for a in c.amended_by],
         }

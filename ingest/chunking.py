@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import groupby
 
 from index.law.labels import Label, parent
@@ -30,15 +31,25 @@ def chunk_units(doc_id: str, short: str, units: list[Unit], link: Linker) -> lis
     chunks: list[Chunk] = []
     seen: Counter[str] = Counter()
     for unit in _fold_tiny_lists([u for u in units if u.role != "intro"]):
+        label = unit.label + _expression(unit)
         for piece in _pieces(unit.text):
-            seen[unit.label] += 1
-            suffix = f"#{seen[unit.label]}" if seen[unit.label] > 1 else ""
+            seen[label] += 1
+            suffix = f"#{seen[label]}" if seen[label] > 1 else ""
             chunks.append(Chunk(
-                id=f"{doc_id}/{unit.label}{suffix}", doc_id=doc_id, label=unit.label, unit=unit.unit,
+                id=f"{doc_id}/{label}{suffix}", doc_id=doc_id, label=unit.label, unit=unit.unit,
                 kind=unit.kind, heading=unit.heading, path=unit.path, text=piece, lead=unit.lead,
                 passage=passage(short, unit, piece), url=link(unit), page=unit.page, order=len(chunks),
+                valid_from=unit.valid_from, valid_to=unit.valid_to, status=unit.status, amended_by=unit.amended_by,
             ))
     return chunks
+
+
+def _expression(unit: Unit) -> str:
+    """A superseded wording's id says which version it was ("Article 10(5)@original"), as cobalt's FRBR
+    expressions do, so the text in force keeps the plain id and re-ingesting renumbers nothing."""
+    if not unit.valid_to:
+        return ""
+    return f"@{unit.valid_from or 'original'}"
 
 
 def passage(short: str, unit: Unit, text: str) -> str:
@@ -51,14 +62,19 @@ def _fold_tiny_lists(units: list[Unit]) -> list[Unit]:
     folded: list[Unit] = []
     for holder, group in groupby(units, key=lambda u: parent(u.label) if u.lead else u.label):
         members = list(group)
-        if len(members) > 1 and holder != members[0].label and all(_foldable(u) for u in members):
+        if len(members) > 1 and holder != members[0].label and all(_foldable(u) for u in members) \
+                and len({_life(u) for u in members}) == 1:
             first = members[0]
             text = " ".join(u.text for u in members)
-            folded.append(Unit(holder, first.unit, first.kind, f"{first.lead} {text}".strip(), first.heading,
-                               first.path, first.anchor, first.page))
+            folded.append(replace(first, label=holder, text=f"{first.lead} {text}".strip(), lead=""))
         else:
             folded.extend(members)
     return folded
+
+
+def _life(unit: Unit) -> tuple:
+    """Points with different histories stay apart: each keeps its own status and amendment."""
+    return unit.valid_from, unit.valid_to, unit.status, unit.amended_by
 
 
 def _foldable(unit: Unit) -> bool:

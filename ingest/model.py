@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from index.model import Amendment
+
 BlockKind = Literal["heading", "text", "item", "line"]
 UnitKind = Literal["recital", "article", "annex", "section"]
 UnitRole = Literal["", "intro"]
@@ -57,6 +59,10 @@ class Unit:
     page: int | None = None
     lead: str = ""
     role: UnitRole = ""
+    valid_from: str = ""  # the wording's life where an amending act changed the document: see index.model.Chunk
+    valid_to: str = ""
+    status: str = ""
+    amended_by: tuple[Amendment, ...] = ()
 
 
 @dataclass(frozen=True)

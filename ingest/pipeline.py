@@ -26,12 +26,13 @@ from index.model import Chunk
 from index.retrieval import store
 from index.retrieval.embedder import Embedder
 from ingest import eurlex, pdf, text
-from ingest.chunking import chunk_units
+from ingest.chunking import Linker, chunk_units
 from ingest.model import ParsedDocument, Unit
 from ingest.sources import Resolved, Resolver, Source, SourceError, SourceFile, user_source, write_atomically
 from ingest.structure import build_units
+from ingest.versions import AmendedText, AmendmentRefused, amend, citation_of, mark_outdated
 
-PIPELINE_VERSION = "4"  # bump when parsing or chunking changes what a document yields
+PIPELINE_VERSION = "6"  # bump when parsing or chunking changes what a document yields
 
 
 class IngestError(Exception):
@@ -67,6 +68,8 @@ class _Prepared:
     units: int = 0
     pages: int | None = None
     seconds: float = 0.0
+    amending: list[Resolved] = field(default_factory=list)  # the amending acts applied to (or marked on) it
+    record: dict[str, Any] = field(default_factory=dict)  # what the document record gains: versions, consolidation
 
 
 def parse(resolved: Resolved) -> ParsedDocument:
@@ -141,10 +144,11 @@ class Ingestor:
             except (SourceError, OSError) as error:
                 errors.append(f"{path}: {error}" if isinstance(error, OSError) else str(error))
         for item in prepared:
+            self._attach_amendments(item, prepared)
             self._load_cached(item)
         for item in [p for p in prepared if p.chunks is None]:
             try:
-                self._parse(item)
+                self._parse(item, prepared)
             except IngestError as error:
                 errors.append(str(error))
                 reports.append(DocumentReport(item.source.id, item.source.title, "failed", message=str(error)))
@@ -157,8 +161,20 @@ class Ingestor:
 
     # -- per document ------------------------------------------------------------------
     def _prepare(self, resolved: Resolved) -> _Prepared:
-        material = f"{resolved.sha256}:{PIPELINE_VERSION}:{self.settings.model}"
-        return _Prepared(resolved.source, resolved, hashlib.sha256(material.encode()).hexdigest()[:24])
+        return _Prepared(resolved.source, resolved, self._cache_key(resolved, []))
+
+    def _cache_key(self, resolved: Resolved, amending: list[Resolved]) -> str:
+        """What a document's chunks depend on: its bytes, its amending acts' bytes, the pipeline and the model."""
+        shas = ":".join([resolved.sha256, *(a.sha256 for a in amending)])
+        material = f"{shas}:{PIPELINE_VERSION}:{self.settings.model}"
+        return hashlib.sha256(material.encode()).hexdigest()[:24]
+
+    def _attach_amendments(self, item: _Prepared, prepared: list[_Prepared]) -> None:
+        """The amending acts that amend this source, or (for a language version) the act it is a version of."""
+        amended = _amended_version_of(item.source, [p.source for p in prepared])
+        item.amending = [p.resolved for p in prepared if amended and p.source.amends == amended.id]
+        if item.amending:
+            item.key = self._cache_key(item.resolved, item.amending)
 
     def _store_user_file(self, path: Path) -> Resolved:
         data = path.read_bytes()
@@ -176,7 +192,7 @@ class Ingestor:
         cached = self._read_cache(item.key)
         if cached:
             item.chunks, item.vectors, header = cached
-            item.units, item.pages = header["units"], header.get("pages")
+            item.units, item.pages, item.record = header["units"], header.get("pages"), header.get("record", {})
 
     def _read_cache(self, key: str) -> tuple[list[Chunk], np.ndarray, dict[str, Any]] | None:
         chunks_path, vectors_path = self._cache_paths(key)
@@ -189,13 +205,33 @@ class Ingestor:
         chunks = [Chunk.from_record(json.loads(line)) for line in lines[1:]]
         return chunks, vectors, json.loads(lines[0])
 
-    def _parse(self, item: _Prepared) -> None:
+    def _parse(self, item: _Prepared, prepared: list[_Prepared]) -> None:
         started = time.perf_counter()
         parsed = parse(item.resolved)
-        link = citation_link(item.source, item.resolved.file)
-        item.chunks = chunk_units(item.source.id, item.source.short, parsed.units, link)
+        units = self._amended(item, parsed.units, prepared) if item.amending else parsed.units
+        item.chunks = chunk_units(item.source.id, item.source.short, units, _consolidated_links(item, units))
         item.units, item.pages = len(parsed.units), parsed.pages
         item.seconds = time.perf_counter() - started
+
+    def _amended(self, item: _Prepared, units: list[Unit], prepared: list[_Prepared]) -> list[Unit]:
+        """The act as in force with every wording dated, or a language version marked where it is outdated."""
+        acts = [(a.source, a.data) for a in item.amending]
+        amended_id = item.amending[0].source.amends
+        base = next(p for p in prepared if p.source.id == amended_id)
+        try:
+            if base is item:
+                text = amend(item.source, units, acts)
+                item.record = _consolidation_record(item.source, text)
+                return text.units
+            text = amend(base.source, parse(base.resolved).units, acts)
+        except AmendmentRefused as error:
+            raise IngestError(f"{base.resolved.file.name}: amending acts not applied, the index is unchanged: "
+                              f"{error}") from error
+        item.record = {"outdated_by": [s.title for s, _ in acts],
+                       "note": f"The {item.source.language.upper()} text as published; the amendments made by "
+                               f"{', '.join(citation_of(s) for s, _ in acts)} exist in this corpus only in "
+                               f"{base.source.language.upper()} ({base.source.id}), where they are applied."}
+        return mark_outdated(units, text, acts)
 
     def _embed(self, item: _Prepared) -> None:
         started = time.perf_counter()
@@ -209,7 +245,8 @@ class Ingestor:
         item.vectors = np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
         item.seconds += time.perf_counter() - started
         chunks_path, vectors_path = self._cache_paths(item.key)
-        header = json.dumps({"doc_id": item.source.id, "units": item.units, "pages": item.pages})
+        header = json.dumps({"doc_id": item.source.id, "units": item.units, "pages": item.pages,
+                             "record": item.record}, ensure_ascii=False)
         body = "\n".join(json.dumps(c.to_record(), ensure_ascii=False) for c in item.chunks)
         write_atomically(vectors_path, _npy_bytes(item.vectors))
         write_atomically(chunks_path, f"{header}\n{body}\n".encode())
@@ -233,10 +270,11 @@ class Ingestor:
             doc = {**item.source.public(), "sha256": item.resolved.sha256, "file": item.resolved.file.name,
                    "format": item.resolved.file.format, "origin": item.resolved.origin, "cache_key": item.key,
                    "model_id": self.settings.model, "units": item.units, "pages": item.pages,
-                   "chunks": len(item.chunks)}
+                   "chunks": len(item.chunks), **item.record}
             entries[item.source.id] = (doc, item.chunks, item.vectors)
             reports.append(DocumentReport(item.source.id, item.source.title, "built" if fresh else "cached",
-                                          item.units, len(item.chunks), item.seconds))
+                                          item.units, len(item.chunks), item.seconds,
+                                          "; ".join(item.record.get("consolidation", []))))
         listed = {r.doc_id for r in reports}
         for doc_id, (doc, chunks, _) in entries.items():
             if doc_id not in listed:
@@ -263,6 +301,35 @@ class Ingestor:
             return store.read_manifest(build).documents
         except store.IndexUnavailable:
             return []
+
+
+def _amended_version_of(source: Source, sources: list[Source]) -> Source | None:
+    """The act whose amendments concern `source`: itself, or the act it is another language version of."""
+    amended = {s.amends for s in sources if s.amends}
+    return next((s for s in sources if s.id in amended and (s.id == source.id or (
+        source.celex and s.celex == source.celex and s.language != source.language))), None)
+
+
+def _consolidated_links(item: _Prepared, units: list[Unit]) -> Linker:
+    """Wordings in force link to the consolidated version on EUR-Lex; superseded ones to their OJ anchors."""
+    link = citation_link(item.source, item.resolved.file)
+    consolidated = item.record.get("versions", [{}])[-1].get("url") if item.record.get("versions") else ""
+
+    def linked(unit: Unit) -> str:
+        return consolidated if consolidated and not unit.valid_to else link(unit)
+
+    return linked
+
+
+def _consolidation_record(source: Source, text: AmendedText) -> dict[str, Any]:
+    """The document record's account of its versions: the original and one per amending act applied."""
+    versions = [{"date": source.version_date, "text": "as published in the Official Journal", "url": source.landing}]
+    for consolidation in text.consolidations:
+        day = consolidation.act.in_force.isoformat()
+        versions.append({"date": day, "text": f"as amended by {consolidation.act.citation} "
+                         "(RegKB's own consolidation: no legal effect; the Official Journal texts are authentic)",
+                         "url": source.eli.removesuffix("/oj") + f"/{day}" if source.eli else ""})
+    return {"versions": versions, "consolidation": [c.summary for c in text.consolidations]}
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:

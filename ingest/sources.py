@@ -49,6 +49,8 @@ class Source:
     landing: str = ""
     attribution: str = ""
     note: str = ""
+    amends: str = ""  # the source id of the act this amending act amends
+    in_force: str = ""  # ISO date an amending act took effect; its changes are in force from then
 
     def public(self) -> dict[str, str]:
         """What the index records about the document, for display and for the API."""
@@ -56,6 +58,7 @@ class Source:
             "doc_id": self.id, "title": self.title, "short": self.short, "type": self.type,
             "language": self.language, "version_date": self.version_date, "celex": self.celex,
             "eli": self.eli, "landing": self.landing, "attribution": self.attribution, "note": self.note,
+            "amends": self.amends, "in_force": self.in_force,
         }
 
 

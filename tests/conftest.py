@@ -76,9 +76,10 @@ def corpus() -> Path:
 
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, corpus: Path) -> Settings:
-    """The AI Act, the GDPR and the Lighthouse analysis from the local mirror (about 7 minutes on 2 cores)."""
+    """The AI Act (English and French) as amended by Regulation (EU) 2026/1744, the amending act itself, the GDPR
+    and the Lighthouse analysis, from the local mirror."""
     return build_index(tmp_path_factory.mktemp("corpus"), embedder, mirror=corpus,
-                       source_ids=("ai-act", "gdpr", "lighthouse"))
+                       source_ids=("ai-act", "digital-omnibus-ai", "ai-act-fr", "gdpr", "lighthouse"))
 
 
 @pytest.fixture(scope="session")

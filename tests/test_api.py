@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from bench.common import free_port
 from bench.load_api import api_server
-from index.answers.results import ask, catalog_of, with_related
+from index.answers.question import answer
+from index.answers.results import catalog_of
 from index.api import MAX_URL_BYTES, ApiConfig, BatchingEmbedder, create_app
 from index.config import DEFAULT_MODEL, Settings, settings
 from index.retrieval import store
@@ -46,8 +47,9 @@ def test_search_returns_the_cli_records(client, mini_searcher: Searcher):
     response = client.get("/search", params={"q": question, "k": 3})
     assert response.status_code == 200
     body = response.json()
-    catalog = catalog_of(mini_searcher.index)
-    assert body["results"] == [r.to_json() for r in with_related(ask(mini_searcher, question, 3), catalog)]
+    cli = answer(mini_searcher, catalog_of(mini_searcher.index), question, k=3)
+    assert body["results"] == [r.to_json() for r in cli.results]
+    assert body["results"][0]["applies_from"] and body["results"][0]["status"] == "unchanged"
     assert body["results"][0]["doc_id"] == "user-mini-act" and body["k"] == 3
 
 

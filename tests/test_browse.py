@@ -126,7 +126,9 @@ def reference_catalog() -> Catalog:
     ("Articles 8 to 11", ["Article 8", "Article 9", "Article 10", "Article 11"]),
     ("Article 22(1) and (4)", ["Article 22(1)", "Article 22(4)"]),
     ("Article 8 or 9 of this Regulation", ["Article 8", "Article 9"]),
-    ("Article 5(1), first subparagraph, point (a)", ["Article 5(1)"]),
+    ("Article 5(1), first subparagraph, point (a)", ["Article 5(1)(a)"]),
+    ("Article 5(1), first subparagraph, points (ba) and (bb)", ["Article 5(1)"]),  # not in this catalog: nearest
+    ("Chapter III, Sections 2 and 3", ["Chapter III, Section 2", "Chapter III, Section 3"]),
     ("Annex III, point 4(a), and points 4 and 6 of Annex III", ["Annex III, point 4(a)", "Annex III, point 4",
                                                                 "Annex III, point 6"]),
     ("Chapter III, Section 2, and Chapters II and III", ["Chapter III, Section 2", "Chapter II", "Chapter III"]),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from index.answers.highlight import GlanceItem, Highlighter, at_a_glance
-from index.answers.results import Result, ask, with_related
+from index.answers.results import Result, ask, with_dates, with_related
 from index.law.catalog import Catalog
 from index.retrieval.filters import Filters
 from index.retrieval.search import Mode, Searcher, SearchOptions, validate_query
@@ -29,16 +29,18 @@ class Scope:
     docs: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     chapter: str = ""  # "Chapter III"
+    as_of: str = ""  # ISO date of the text in force to search; "" = today
 
     @property
     def filters(self) -> Filters:
-        return Filters(self.docs, self.kinds, (self.chapter,) if self.chapter else ())
+        return Filters(self.docs, self.kinds, (self.chapter,) if self.chapter else (), self.as_of)
 
     def describe(self, catalog: Catalog) -> str:
         """ "AI Act · articles · Chapter III", or "all documents"."""
         parts = [", ".join(catalog.short_name(d) for d in self.docs) or "all documents"]
         parts += [", ".join(KIND_NAMES.get(k, k) for k in self.kinds)] if self.kinds else []
         parts += [self.chapter] if self.chapter else []
+        parts += [f"text in force on {self.as_of}"] if self.as_of else []
         return " · ".join(parts)
 
 
@@ -58,7 +60,7 @@ def answer(searcher: Searcher, catalog: Catalog, question: str, scope: Scope = S
     """Search, group by provision, follow cross-references, and quote; QueryError for an unusable question."""
     started = time.perf_counter()
     question = validate_query(question, k)
-    results = with_related(ask(searcher, question, k, scope.filters, mode, grouped, options), catalog)
+    results = with_dates(with_related(ask(searcher, question, k, scope.filters, mode, grouped, options), catalog), catalog)
     highlighter = Highlighter(question, catalog.term_statistics)
     return Answer(question, scope, results, highlighter, at_a_glance(results, highlighter),
                   time.perf_counter() - started)

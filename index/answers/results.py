@@ -14,6 +14,8 @@ from typing import Any
 
 from index.law.catalog import Catalog
 from index.law.references import Reference, related_provisions
+from index.law.timeline import AppliesFrom, Timeline, applies_from, timeline
+from index.law.versions import in_force_on, today
 from index.model import Hit
 from index.retrieval.filters import Filters
 from index.retrieval.search import MAX_K, Mode, Searcher, SearchOptions
@@ -25,10 +27,12 @@ class Result:
     hit: Hit  # the unit's best passage
     more: tuple[Hit, ...] = ()  # its other matching passages, in rank order
     related: tuple[Reference, ...] = ()  # provisions its passages cite (Article 6(2) -> Annex III)
+    applies_from: tuple[AppliesFrom, ...] = ()  # from the application article in force on the day searched
 
     def to_json(self) -> dict[str, Any]:
         return {**self.hit.to_json(), "more": [h.to_json() for h in self.more],
-                "related": [{"doc_id": r.doc_id, "label": r.label} for r in self.related]}
+                "related": [{"doc_id": r.doc_id, "label": r.label} for r in self.related],
+                "applies_from": [a.to_json() for a in self.applies_from]}
 
 
 def group_by_unit(hits: list[Hit], k: int) -> list[Result]:
@@ -52,21 +56,40 @@ def with_related(results: list[Result], catalog: Catalog, limit: int = 8) -> lis
             for r in results]
 
 
-def catalog_of(index: LoadedIndex) -> Catalog:
-    """The catalog of a build: its chunks and its documents' records."""
-    return Catalog.of(index.chunks, index.manifest.documents)
+def with_dates(results: list[Result], catalog: Catalog) -> list[Result]:
+    """Each result with the dates its provision applies from, read from its act's application article."""
+    timelines: dict[str, Timeline | None] = {}
+    dated = []
+    for result in results:
+        doc_id = result.hit.chunk.doc_id
+        if doc_id not in timelines:
+            timelines[doc_id] = timeline(catalog, doc_id)
+        dated.append(replace(result, applies_from=tuple(applies_from(catalog, timelines[doc_id], result.hit.chunk.label))))
+    return dated
+
+
+def catalog_of(index: LoadedIndex, day: str = "") -> Catalog:
+    """The catalog of a build as in force on `day` (today when not given): superseded wordings left out."""
+    return Catalog.of(in_force_on(index.chunks, day or today()), index.manifest.documents)
 
 
 class CatalogCache:
-    """One Catalog per live build (it takes ~0.4 s to make), replaced when the build is."""
+    """Catalogs of the live build, one per day asked (each takes ~0.4 s to make), dropped when the build changes."""
+
+    DAYS = 8
 
     def __init__(self) -> None:
-        self._current: tuple[Path, Catalog] | None = None
+        self._build: Path | None = None
+        self._by_day: dict[str, Catalog] = {}
         self._lock = threading.Lock()
 
-    def of(self, index: LoadedIndex) -> Catalog:
-        current = self._current
-        if current is None or current[0] != index.path:
-            with self._lock:
-                current = self._current = (index.path, catalog_of(index))
-        return current[1]
+    def of(self, index: LoadedIndex, day: str = "") -> Catalog:
+        day = day or today()
+        with self._lock:
+            if self._build != index.path:
+                self._build, self._by_day = index.path, {}
+            if day not in self._by_day:
+                if len(self._by_day) >= self.DAYS:
+                    self._by_day.pop(next(iter(self._by_day)))
+                self._by_day[day] = catalog_of(index, day)
+            return self._by_day[day]

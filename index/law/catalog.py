@@ -157,3 +157,9 @@ def _citable_labels(chunks: list[Chunk]) -> frozenset[str]:
             labels.add(chapter_of(chunk))
             labels.add(container_label(chapter_of(chunk), section_of(chunk)))
     return frozenset(labels)
+
+
+def unit_text(catalog: Catalog, doc_id: str, unit: str) -> str:
+    """A provision's wording in reading order, each introductory sentence once."""
+    return " ".join(f"{lead} {chunk.text}" if lead else chunk.text
+                    for lead, chunk in reading_order(catalog.chunks(doc_id, unit)))

@@ -21,11 +21,16 @@ from index.model import Chunk
 _ROMAN = r"[IVXLC]+"
 _ITEM = r"\d+[a-z]?(?:\(\w{1,4}\))*"
 _SEP = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|to)\s+)"
-_ARTICLES = re.compile(rf"\bArticles?\s+(?P<items>{_ITEM}(?:{_SEP}(?:{_ITEM}|\(\w{{1,4}}\)))*)")
+_POINTS = r"\(\w{1,4}\)(?:(?:\s*,\s*|\s+(?:and|or)\s+)\(\w{1,4}\))*"
+# "Article 5(1), first subparagraph, points (ba) and (bb)": the points belong to the last article cited
+_ARTICLES = re.compile(rf"\bArticles?\s+(?P<items>{_ITEM}(?:{_SEP}(?:{_ITEM}|\(\w{{1,4}}\)))*)"
+                       rf"(?P<points>(?:,\s*(?:first|second|third|fourth|fifth|sixth)\s+subparagraph)?"
+                       rf",\s*points?\s+{_POINTS})?")
 _ANNEXES = re.compile(rf"\bAnnex(?:es)?\s+(?P<items>{_ROMAN}(?:{_SEP}{_ROMAN})*)\b"
                       rf"(?:,\s+(?P<part>Section\s+[A-Z]|point\s+\d+(?:\(\w{{1,4}}\))?))?")
 _ANNEX_POINTS = re.compile(rf"\bpoints?\s+(?P<items>\d+(?:{_SEP}\d+)*)\s+of\s+Annex\s+(?P<annex>{_ROMAN})\b")
-_CHAPTERS = re.compile(rf"\bChapters?\s+(?P<items>{_ROMAN}(?:{_SEP}{_ROMAN})*)\b(?:,?\s+Section\s+(?P<section>\d+))?")
+_CHAPTERS = re.compile(rf"\bChapters?\s+(?P<items>{_ROMAN}(?:{_SEP}{_ROMAN})*)\b"
+                       rf"(?:,?\s+Sections?\s+(?P<section>\d+(?:{_SEP}\d+)*))?")
 _SECTION_OF = re.compile(rf"\bSection\s+(?P<section>\d+)\s+of\s+Chapter\s+(?P<chapter>{_ROMAN})\b")
 _SCOPE = re.compile(
     r"(?:,\s*(?:first|second|third|fourth|fifth|sixth)\s+subparagraph)?"
@@ -95,6 +100,9 @@ def _article_labels(match: re.Match[str]) -> list[str]:
             labels.extend(f"Article {n}" for n in range(first + 1, min(int(token), first + 100) + 1))
         else:
             labels.append(f"Article {token}")
+    if match["points"] and labels:
+        last = labels.pop()
+        labels.extend(last + point for point in re.findall(r"\(\w{1,4}\)", match["points"]))
     return labels
 
 
@@ -108,10 +116,12 @@ def _annex_point_labels(match: re.Match[str]) -> list[str]:
 
 
 def _chapter_labels(match: re.Match[str]) -> list[str]:
-    """ "Chapters I and II" -> both; "Chapter III Section 4" -> that section (a section belongs to the last chapter)."""
-    numbers = _listed(match["items"])
-    section = f"Section {match['section']}" if match["section"] else ""
-    return [container_label(f"Chapter {n}", section if i == len(numbers) - 1 else "") for i, n in enumerate(numbers)]
+    """ "Chapters I and II" -> both; "Chapter III, Sections 1, 2 and 3" -> those sections (sections belong to
+    the last chapter named)."""
+    *whole, last = _listed(match["items"])
+    sections = _listed(match["section"] or "")
+    return [*(f"Chapter {n}" for n in whole),
+            *([container_label(f"Chapter {last}", f"Section {n}") for n in sections] or [f"Chapter {last}"])]
 
 
 def _section_of_labels(match: re.Match[str]) -> list[str]:

@@ -33,7 +33,7 @@ from index.retrieval.embedder import Embedder
 from index.retrieval.filters import SQL as FILTER_SQL
 from index.retrieval.filters import Filters
 from index.retrieval.query import understand
-from index.retrieval.search import Mode, QueryError, SearchOptions, reciprocal_rank_fusion, validate_query
+from index.retrieval.search import Mode, QueryError, SearchOptions, dated_hit, reciprocal_rank_fusion, validate_query
 from index.retrieval.store import LoadedIndex
 
 TEXT_CONFIG = "english"  # PostgreSQL's Snowball English stemmer, like the bm25s side's PyStemmer
@@ -103,10 +103,10 @@ class PgVectorStore:
             with cursor.copy(sql.SQL("COPY {} (doc_id, meta) FROM STDIN").format(self.documents_table)) as copy:
                 for document in index.manifest.documents:
                     copy.write_row((document["doc_id"], json.dumps(document, ensure_ascii=False)))
-            with cursor.copy(sql.SQL("COPY {} (chunk_row, doc_id, kind, chapter, record, embedding) FROM STDIN")
-                             .format(self.chunks_table)) as copy:
+            with cursor.copy(sql.SQL("COPY {} (chunk_row, doc_id, kind, chapter, valid_from, valid_to, record, "
+                                     "embedding) FROM STDIN").format(self.chunks_table)) as copy:
                 for row, (chunk, vector) in enumerate(zip(index.chunks, vectors)):
-                    copy.write_row((row, chunk.doc_id, chunk.kind, chapter_of(chunk),
+                    copy.write_row((row, chunk.doc_id, chunk.kind, chapter_of(chunk), chunk.valid_from, chunk.valid_to,
                                     json.dumps(chunk.to_record(), ensure_ascii=False), vector_literal(vector)))
             self._create_indexes(cursor)
 
@@ -116,6 +116,7 @@ class PgVectorStore:
                        .format(self.documents_table))
         cursor.execute(sql.SQL(
             "CREATE TABLE {} (chunk_row integer PRIMARY KEY, doc_id text NOT NULL, kind text NOT NULL, chapter text NOT NULL, "
+            "valid_from text NOT NULL, valid_to text NOT NULL, "
             "record jsonb NOT NULL, embedding vector({}) NOT NULL, "
             "passage_tsv tsvector GENERATED ALWAYS AS (to_tsvector({}, record->>'passage')) STORED)"
         ).format(self.chunks_table, sql.Literal(dim), sql.Literal(TEXT_CONFIG)))
@@ -141,7 +142,7 @@ class PgVectorStore:
         self._check_documents(filters)
         dense = self.dense_rankings(self.embedder.query(plan.embedded), filters) if mode != "lexical" else [[]]
         lexical = self.lexical_rows(plan.expanded, filters) if mode != "dense" else []
-        return self._hits(dense, lexical, k)
+        return self._hits(dense, lexical, k, filters.day)
 
     def dense_rankings(self, vector: np.ndarray, filters: Filters = Filters()) -> list[list[int]]:
         """One ranking per embedding model (retrieval/embedder.py), the first model's first.
@@ -160,7 +161,7 @@ class PgVectorStore:
         pgvector before 0.8 filters after the graph walk, so a selective filter
         would return fewer than `candidates` rows, or none.
         """
-        template = _DENSE_FILTERED if filters else _DENSE
+        template = _DENSE_FILTERED if filters or self._versioned() else _DENSE
         return self._rows(template, {"vector": vector_literal(vector), **filters.sql_params()})
 
     def lexical_rows(self, query: str, filters: Filters = Filters()) -> list[int]:
@@ -174,6 +175,11 @@ class PgVectorStore:
         statement = sql.SQL(template).format(table=self.chunks_table)
         return [row for (row,) in self.connection.execute(statement, {**params, "n": self.candidates})]
 
+    def _versioned(self) -> bool:
+        """Are superseded wordings stored? Then the date narrows every search, and the exact path serves it."""
+        return self.connection.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE valid_to <> '')")
+                                       .format(self.chunks_table)).fetchone()[0]
+
     def _check_documents(self, filters: Filters) -> None:
         if not filters.docs:
             return
@@ -183,7 +189,7 @@ class PgVectorStore:
         if unknown:
             raise QueryError(f"unknown document {', '.join(unknown)}; known: {', '.join(sorted(known))}")
 
-    def _hits(self, dense: list[list[int]], lexical: list[int], k: int) -> list[Hit]:
+    def _hits(self, dense: list[list[int]], lexical: list[int], k: int, day: str) -> list[Hit]:
         fused = reciprocal_rank_fusion([*dense, lexical])
         best = sorted(fused, key=lambda row: (-fused[row], row))[:k]
         dense_rank = {row: r + 1 for r, row in enumerate(dense[0])}
@@ -191,8 +197,8 @@ class PgVectorStore:
         records = {row: (record, meta) for row, record, meta in self.connection.execute(
             sql.SQL("SELECT c.chunk_row, c.record, d.meta FROM {} c JOIN {} d USING (doc_id) WHERE c.chunk_row = ANY(%s)")
             .format(self.chunks_table, self.documents_table), (best,))}
-        return [Hit(Chunk.from_record(records[row][0]), fused[row], records[row][1], dense_rank.get(row),
-                    lexical_rank.get(row)) for row in best]
+        return [dated_hit(Chunk.from_record(records[row][0]), fused[row], records[row][1], dense_rank.get(row),
+                          lexical_rank.get(row), day) for row in best]
 
 
 _DENSE = "SELECT chunk_row FROM {table} ORDER BY embedding <#> %(vector)s::vector LIMIT %(n)s"

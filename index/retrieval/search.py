@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from index.config import Settings
 from index.law.definitions import definitions_in, in_definitions_article
 from index.law.labels import within
+from index.law.versions import version_on
 from index.model import Chunk, Hit
 from index.retrieval import store
 from index.retrieval.embedder import Embedder
@@ -122,7 +123,7 @@ class Searcher:
         query = validate_query(text, k)
         index, features = self._snapshot()
         plan = understand(query, expand=options.expand)
-        allowed = self._allowed(index, filters)
+        allowed = self._allowed(index, features, filters)
         rankings = self._dense(index, plan.embedded, allowed) if mode != "lexical" else [[]]
         dense = rankings[0]
         lexical = []
@@ -136,11 +137,12 @@ class Searcher:
             fused = features.pin(fused, plan, allowed)
         if options.rerank:
             fused = self._rerank(index, plan, fused)
-        return self._hits(index, fused, dense, lexical, k)
+        return self._hits(index, fused, dense, lexical, k, filters.day)
 
-    def _allowed(self, index: store.LoadedIndex, filters: Filters) -> np.ndarray | None:
+    def _allowed(self, index: store.LoadedIndex, features: _ChunkFeatures, filters: Filters) -> np.ndarray | None:
+        """The rows a search may return: those the filters admit, of the wording in force on the day asked."""
         if not filters:
-            return None
+            return features.in_force_on(filters.day)
         known = {d["doc_id"] for d in index.manifest.documents}
         unknown = [d for d in filters.docs if d not in known]
         if unknown:
@@ -178,12 +180,12 @@ class Searcher:
         return {**fused, **reranked}
 
     def _hits(self, index: store.LoadedIndex, fused: dict[int, float], dense: list[int], lexical: list[int],
-              k: int) -> list[Hit]:
+              k: int, day: str) -> list[Hit]:
         dense_rank = {row: r + 1 for r, row in enumerate(dense)}
         lexical_rank = {row: r + 1 for r, row in enumerate(lexical)}
         best = sorted(fused, key=lambda row: (-fused[row], row))[:k]
-        return [Hit(index.chunks[row], fused[row], index.document(index.chunks[row].doc_id),
-                    dense_rank.get(row), lexical_rank.get(row)) for row in best]
+        return [dated_hit(index.chunks[row], fused[row], index.document(index.chunks[row].doc_id),
+                          dense_rank.get(row), lexical_rank.get(row), day) for row in best]
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,8 @@ class _ChunkFeatures:
     languages: list[str]
     terms: list[str]  # the term a definition passage defines ("deployer"), else ""
     documents: dict[str, str] = field(default_factory=dict)  # doc_id -> language
+    valid_from: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))  # "" = since the start
+    valid_to: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))  # "" = in force
 
     @classmethod
     def of(cls, index: store.LoadedIndex) -> _ChunkFeatures:
@@ -205,7 +209,15 @@ class _ChunkFeatures:
             languages=[languages.get(c.doc_id, "en") for c in index.chunks],
             terms=[defined_term(c) for c in index.chunks],
             documents=languages,
+            valid_from=np.array([c.valid_from for c in index.chunks], dtype=str),
+            valid_to=np.array([c.valid_to for c in index.chunks], dtype=str),
         )
+
+    def in_force_on(self, day: str) -> np.ndarray | None:
+        """Rows whose wording was in force on `day` (law.versions.in_force, vectorised); None when every row is."""
+        if not (self.valid_from.any() or self.valid_to.any()):
+            return None
+        return ((self.valid_from == "") | (self.valid_from <= day)) & ((self.valid_to == "") | (day < self.valid_to))
 
     def with_defined_terms(self, plan: QueryPlan, dense: list[int]) -> str:
         """The query plus the terms defined by the definitions among the dense side's first passages.
@@ -251,6 +263,12 @@ class _ChunkFeatures:
         if plan.docs:
             return doc == plan.docs[0]
         return self.documents.get(doc, "en") == plan.language
+
+
+def dated_hit(chunk: Chunk, score: float, document: dict[str, Any], dense_rank: int | None,
+              lexical_rank: int | None, day: str) -> Hit:
+    """A hit that says which version of its document it quotes: the one in force on the day searched."""
+    return Hit(chunk, score, document, dense_rank, lexical_rank, day, version_on(document, day).to_json())
 
 
 def defined_term(chunk: Chunk) -> str:

@@ -1,0 +1,122 @@
+"""An act and its amending acts, as the dated wordings an index keeps: what is in force, what it replaced.
+
+`consolidate` answers "what does the act say after this amending act"; the index
+has to answer "what did it say on a given day", for any day. So every wording
+gets its life: the consolidated units are in force from the day their amending
+act took effect (or since the act itself, when nothing touched them), and each
+wording an amendment replaced or deleted is kept, marked superseded from that
+day, with the amendment that ended it. Search then filters by date
+(`index.law.versions.in_force`) instead of holding one index per version.
+
+A language version of the act that no amending act in the corpus covers (the
+French AI Act: no French text of Regulation (EU) 2026/1744 is available) is not
+consolidated: its units that the amendments touched are marked `outdated`, with
+the amendments, so nothing shows them as current.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from index.model import Amendment
+from ingest.amendments import AmendingAct, parse_amendments
+from ingest.consolidate import Change, Consolidation, consolidate
+from ingest.model import Unit
+from ingest.sources import Source
+
+_ELI = re.compile(r"/eli/(?P<type>reg|dir|dec)/(?P<year>\d{4})/(?P<number>\d+)")
+_ACT_NAMES = {"reg": "Regulation", "dir": "Directive", "dec": "Decision"}
+_ARTICLE = re.compile(r"^Article (\w+)")
+_STATUS = {"replaced": "replaced", "inserted": "inserted"}
+
+
+class AmendmentRefused(ValueError):
+    """An amending act with points that cannot be applied; the message lists each, one line a point."""
+
+
+@dataclass(frozen=True)
+class AmendedText:
+    units: list[Unit]  # the text in force (dated) followed by the superseded wordings
+    consolidations: tuple[Consolidation, ...]
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return tuple(change for c in self.consolidations for change in c.changes)
+
+
+def citation_of(source: Source) -> str:
+    """ "Regulation (EU) 2024/1689", from the source's ELI: how amending acts name the act they amend."""
+    match = _ELI.search(source.eli)
+    if match is None:
+        raise AmendmentRefused(f"{source.id}: no ELI in the manifest, so no amending act can name it")
+    return f"{_ACT_NAMES[match['type']]} (EU) {match['year']}/{match['number']}"
+
+
+def amend(source: Source, base: list[Unit], amending: Iterable[tuple[Source, bytes]]) -> AmendedText:
+    """The base act's units with each amending act applied in order of entry into force, every wording dated.
+
+    Raises AmendmentRefused when any point of any amending act cannot be applied: a
+    text with one amendment silently missing would be presented as current and be wrong.
+    """
+    consolidations, units = [], list(base)
+    for act_source, data in sorted(amending, key=lambda pair: pair[0].in_force):
+        act = AmendingAct(act_source.id, citation_of(act_source), date.fromisoformat(act_source.in_force))
+        consolidation = consolidate(units, parse_amendments(data, citation_of(source)), act)
+        if consolidation.refusals:
+            raise AmendmentRefused("; ".join([consolidation.summary, *map(str, consolidation.refusals)]))
+        consolidations.append(consolidation)
+        units = list(consolidation.units)
+    return AmendedText(_dated(base, consolidations, _links(amending)), tuple(consolidations))
+
+
+def mark_outdated(units: list[Unit], amended: AmendedText, amending: Iterable[tuple[Source, bytes]]) -> list[Unit]:
+    """A language version the amendments were not applied to: each unit they touched says so."""
+    links = _links(amending)
+    marked = []
+    for unit in units:
+        touching = [_amendment(c, links.get(c.act.id, "")) for c in amended.changes if c.touches(unit.label)]
+        marked.append(replace(unit, status="outdated", amended_by=tuple(touching)) if touching else unit)
+    return marked
+
+
+def _dated(base: list[Unit], consolidations: list[Consolidation], links: dict[str, str]) -> list[Unit]:
+    born: dict[tuple[str, str, str], tuple[str, Amendment]] = {}
+    superseded: list[Unit] = []
+    for consolidation in consolidations:
+        for change in consolidation.changes:
+            amendment = _amendment(change, links.get(change.act.id, ""))
+            for old in change.previous:
+                since = born.get(_identity(old), ("", None))[0]
+                superseded.append(replace(old, valid_from=since, valid_to=amendment.in_force, status="superseded",
+                                          amended_by=(amendment,)))
+            for new in change.units:
+                born[_identity(new)] = (amendment.in_force, amendment)
+    current = [_with_life(unit, born.get(_identity(unit))) for unit in (consolidations[-1].units if consolidations
+                                                                          else base)]
+    return current + superseded
+
+
+def _with_life(unit: Unit, birth: tuple[str, Amendment] | None) -> Unit:
+    if birth is None:
+        return replace(unit, status="unchanged")
+    since, amendment = birth
+    return replace(unit, valid_from=since, status=_STATUS.get(amendment.kind, "replaced"), amended_by=(amendment,))
+
+
+def _identity(unit: Unit) -> tuple[str, str, str]:
+    """A wording is its label, text and role: consolidation may give it a new lead, which is context, not wording."""
+    return unit.label, unit.text, unit.role
+
+
+def _amendment(change: Change, landing: str) -> Amendment:
+    """The change as a record, linked to the amending act's article that holds the point on EUR-Lex."""
+    article = _ARTICLE.match(change.point)
+    url = f"{landing}#art_{article[1]}" if landing and article else landing
+    return Amendment(change.act.citation, change.point, change.kind, change.in_force.isoformat(), url)
+
+
+def _links(amending: Iterable[tuple[Source, bytes]]) -> dict[str, str]:
+    return {source.id: source.landing for source, _ in amending}
