@@ -25,7 +25,7 @@ from index.answers.export import (
     safe_url,
 )
 from index.answers.highlight import Segment
-from index.answers.provision import before_last_amendment
+from index.answers.provision import before_last_amendment, read_provision, what_changed
 from index.answers.question import KIND_NAMES, Answer, Scope, answer
 from index.answers.results import Result, catalog_of
 from index.config import settings
@@ -255,7 +255,7 @@ def version_lines(result: Result, catalog: Catalog) -> None:
                        icon=":material/translate:")
             break
         st.markdown(f":orange-badge[{escape_inline(chunk.status)}] "
-                    f"{escape_inline(f'{amendment.kind.capitalize()} by {amendment.act}, {amendment.point}, in force')}"
+                    f"{escape_inline(f'Amended by {amendment.act}, {amendment.point}, in force')}"
                     f" {escape_inline(long_date(amendment.in_force))}")
     dates = "; ".join(f"{long_date(a.day.isoformat())} ({a.condition})" for a in result.applies_from)
     if dates:
@@ -266,6 +266,24 @@ def version_lines(result: Result, catalog: Catalog) -> None:
     if chunk.status == "replaced" and previous:
         with st.expander("Previous wording, word by word"):
             st.markdown(word_diff(" ".join(c.text for c in previous), chunk.text))
+
+
+def provision_history(catalog: Catalog, doc_id: str, label: str) -> None:
+    """Above a provision: its version, its amendments (each with the wording it replaced), the dates it applies from."""
+    index = load_searcher(str(settings().data_dir), settings().model).index
+    record = read_provision(index, catalog, doc_id, label, as_of())
+    for change in record.history:
+        a = change.amendment
+        st.markdown(f":orange-badge[{escape_inline(a.kind)}] "
+                    f"{escape_inline(f'Amended by {a.act}, {a.point}, in force {long_date(a.in_force)}')}")
+        if change.previous_text:
+            with st.expander(f"Wording before {escape_inline(a.point)}"):
+                st.markdown(escape_markdown(change.previous_text))
+    dates = "; ".join(f"{long_date(a.day.isoformat())} ({a.condition})" for a in record.applies_from)
+    if dates:
+        st.caption(escape_markdown(f"Applies from {dates}"))
+    if record.history or catalog.document(doc_id).get("versions"):
+        st.caption(escape_markdown(f"Text in force on {long_date(record.day)}: {record.version.text}"))
 
 
 def catalog_chunks_ever(catalog: Catalog, chunk: Chunk) -> list[Chunk]:
@@ -363,7 +381,37 @@ def document_overview(catalog: Catalog, doc_id: str) -> None:
     if safe_url(document.get("landing", "")):
         st.link_button("Official text on EUR-Lex", safe_url(document["landing"]), icon=":material/open_in_new:")
     st.markdown("Pick a provision from the contents, or type its name above.")
+    version = version_on(document, as_of())
+    if document.get("versions"):
+        st.caption(escape_markdown(f"Shown as in force on {long_date(as_of())}: {version.text}."))
+        what_changed_view(catalog, doc_id)
+    if document.get("outdated_by"):
+        st.warning(escape_markdown(document.get("note", "")), icon=":material/translate:")
     attributions(catalog, [doc_id])
+
+
+def what_changed_view(catalog: Catalog, doc_id: str) -> None:
+    """Every change the amending acts in force made, provision by provision, with the recitals that explain it."""
+    index = load_searcher(str(settings().data_dir), settings().model).index
+    changed = what_changed(index, catalog, doc_id, as_of())
+    if not changed:
+        return
+    st.markdown(f"**What changed** · :gray[{len(changed)} provisions amended]")
+    for i, provision_changes in enumerate(changed):
+        with st.container(border=True):
+            st.button(escape_inline(f"{provision_changes.unit} · {provision_changes.title}"), key=f"wc-{i}",
+                      type="tertiary", on_click=open_provision, args=(doc_id, provision_changes.unit))
+            by_point: dict[str, list[str]] = {}
+            amendments = {}
+            for label, change in provision_changes.changes:
+                by_point.setdefault(change.amendment.point, []).append(label)
+                amendments[change.amendment.point] = change.amendment
+            st.markdown("  \n".join(
+                f"{escape_inline(a.kind.capitalize())} by {escape_inline(a.act)}, {escape_inline(point)} "
+                f"(in force {escape_inline(long_date(a.in_force))}): {escape_inline(', '.join(labels))}"
+                for point, labels in by_point.items() for a in [amendments[point]]))
+            with st.container(horizontal=True, vertical_alignment="center"):
+                reference_links("Why:", provision_changes.explained_by, f"why-{i}", doc_id, catalog)
 
 
 def provision(catalog: Catalog, doc_id: str, label: str) -> None:
@@ -379,13 +427,14 @@ def provision(catalog: Catalog, doc_id: str, label: str) -> None:
     if label != unit:
         st.button(f"Showing {escape_inline(label)} only: read all of {escape_inline(unit)}", type="tertiary",
                   icon=":material/unfold_more:", on_click=open_provision, args=(doc_id, unit))
+    provision_history(catalog, doc_id, label)
     explain = not catalog.glossaries[doc_id].defined_in(unit)
     explained: set[Definition] = set()
     for lead, chunk in reading_order(chunks):
         if lead:
             st.markdown(escape_markdown(lead))
         text, definitions = with_terms(chunk.text, catalog, doc_id) if explain else (escape_markdown(chunk.text), [])
-        st.markdown(text)
+        st.markdown(f":orange-badge[{chunk.status}] {text}" if chunk.status in {"replaced", "inserted"} else text)
         new = [d for d in definitions if d not in explained]
         explained.update(new)
         if new:

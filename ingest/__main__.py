@@ -9,7 +9,7 @@ from pathlib import Path
 
 from index.config import settings as load_settings
 from ingest.pipeline import IngestError, Ingestor, IngestResult
-from ingest.sources import FORMATS, Resolver, SourceError, load_manifest
+from ingest.sources import FORMATS, Resolver, Source, SourceError, load_manifest
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     except SourceError as error:
         return _fail(str(error))
     if args.source:
-        sources, required = [by_id[s] for s in args.source], set(args.source)
+        sources = with_amendments([by_id[s] for s in args.source], manifest)
+        required = {s.id for s in sources}
     elif user_files or args.remove:
         sources, required = [], set()
     else:
@@ -59,6 +60,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", help="sentence-transformers model name or path (default: $REGKB_MODEL)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
+
+
+def with_amendments(selected: list[Source], manifest: list[Source]) -> list[Source]:
+    """The sources asked for, plus what their text in force depends on: the acts amending them (or the act they
+    are a language version of) and that act itself, so that `--source ai-act-fr` cannot pass off 2024 as today."""
+    by_id = {s.id: s for s in manifest}
+    celexes = {s.celex for s in selected if s.celex}
+    amending = [s for s in manifest if s.amends in by_id and (
+        s.amends in {x.id for x in selected} or by_id[s.amends].celex in celexes)]
+    needed = [*selected, *amending, *(by_id[s.amends] for s in amending)]
+    return list({s.id: s for s in needed}.values())
 
 
 def _expand(paths: list[Path]) -> list[Path]:

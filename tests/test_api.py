@@ -84,6 +84,23 @@ def test_a_provision_with_all_its_passages_in_order(client):
     assert [c["label"] for c in point] == ["Annex I, point 1(a)"]
 
 
+def test_a_provision_as_in_force_with_its_text_status_and_dates(client):
+    body = client.get("/units/user-mini-act/Article 3", params={"as_of": "2099-12-01"}).json()
+    assert (body["as_of"], body["status"], body["history"]) == ("2099-12-01", "unchanged", [])
+    assert body["text"].splitlines()[0].startswith("1. Infringements of Article 2")
+    assert body["applies_from"] == [{"date": "2099-11-01", "condition": "Article 3 applies from 1 November 2099"}]
+    assert body["version"]["date"] == "" or body["version"]["text"]
+    assert_error(client.get("/units/user-mini-act/Article 3", params={"as_of": "1.12.2099"}), 400, "YYYY-MM-DD")
+
+
+def test_the_timeline_of_an_act_is_read_from_its_text(client):
+    body = client.get("/timeline/user-mini-act").json()
+    assert body["source"] == "Article 4"
+    assert [(m["date"], m["covers"], m["previous_date"]) for m in body["milestones"]] == [
+        ("2099-05-01", ["Article 2"], None), ("2099-11-01", ["Article 3"], None), ("2100-05-01", [], None)]
+    assert_error(client.get("/timeline/user-notes"), 404, "no dated application clause")
+
+
 @pytest.mark.parametrize(("path", "words"), [
     ("/units/user-mini-act/Article 99", ["Article 99", "Article 5(1)(f)"]),
     ("/units/user-mini-act/Article 2(1)(z)/extra", ["no provision"]),

@@ -193,8 +193,27 @@ def test_the_real_ai_act_in_the_app(corpus_index: Settings, monkeypatch: pytest.
     browsed = start_real(view="Browse", bdoc="AI Act", open="Article 26")
     assert any(c.value.startswith("**deployer** (Article 3(4))") for c in browsed.caption)
     assert "Article 13" in [b.label for b in browsed.button if b.key.startswith("brel-")]
-    dated = markdown_text(start_real(view="What applies when"))
-    assert "**2 February 2025**" in dated and "**2 August 2027**" in dated
+    timeline = start_real(view="What applies when")
+    dated = markdown_text(timeline)
+    assert "**2 February 2025**" in dated and "**2 December 2027**" in dated and "**2 August 2028**" in dated
+    assert {"was 2 August 2026", "was 2 August 2027"} <= {c.value for c in timeline.caption}
+
+
+@pytest.mark.slow
+def test_the_app_says_which_version_it_quotes_and_what_changed(corpus_index: Settings,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    start_real = opener(corpus_index, monkeypatch)
+    article_113 = start_real(view="Browse", bdoc="ai-act", open="Article 113")
+    assert any("Amended by Regulation (EU) 2026/1744, Article 1, point (40)" in m.value for m in article_113.markdown)
+    assert any("as amended by Regulation (EU) 2026/1744" in c.value for c in article_113.caption)
+    overview = start_real(view="Browse", bdoc="ai-act")
+    changes = markdown_text(overview)
+    assert "**What changed**" in changes and "Inserted by Regulation (EU) 2026/1744, Article 1, point (6)" in changes
+    assert "Recital 40 Reg. 2026/1744" in [b.label for b in overview.button if b.key and b.key.startswith("why-")]
+    then = start_real(q="Which AI practices are prohibited?", as_of="2026-01-01")
+    assert any("text in force on 2026-01-01" in c.value for c in then.caption)
+    assert any("as published in the Official Journal" in c.value for c in then.caption)
+    assert "Article 5(1)(ba)" not in markdown_text(then)
 
 
 # ---- the logic behind the page ----------------------------------------------------------------------------

@@ -11,15 +11,19 @@ import pytest
 from index.__main__ import main as index_main
 from index.answers.provision import NotInForce, read_provision
 from index.answers.results import catalog_of
+from index.config import settings
 from index.law.versions import in_force, parse_day, version_on
 from index.model import Amendment, Chunk
 from index.retrieval import store
 from index.retrieval.filters import Filters
 from index.retrieval.search import Searcher
 from ingest import eurlex
+from ingest.__main__ import with_amendments
 from ingest.amendments import AmendingAct, Instruction, parse_amendments
 from ingest.chunking import chunk_units
 from ingest.consolidate import consolidate
+from ingest.pipeline import Ingestor
+from ingest.sources import Resolver, Source, SourceFile, load_manifest
 from ingest.structure import build_units
 from ingest.versions import _dated
 from tests.conftest import FIXTURES
@@ -185,3 +189,37 @@ def test_french_units_the_amendments_touched_are_marked_outdated(amended):
     assert article_113["Article 113(b)"].status == ""  # point (b) was not amended
     assert any(c.status == "" for c in french if c.unit == "Article 1")
     assert "only in EN" in amended.document("ai-act-fr")["note"]
+
+
+# -- ingest: an amending act that cannot be applied changes nothing -------------------------------------
+
+
+def test_an_amending_act_with_an_unappliable_point_fails_the_ingest_and_keeps_the_live_index(tmp_path, embedder):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for name in ("mini-act.html", "mini-amending-act.html"):
+        (mirror / name).write_bytes((FIXTURES / name).read_bytes())
+    act = Source("mini", "Lawnmower Act", "Lawnmower Act", "regulation", "en",
+                 (SourceFile("mini-act.html", "html"),), version_date="2099-04-01",
+                 eli="http://data.europa.eu/eli/reg/2099/1/oj", landing="https://eur-lex.example/2099/1")
+    amending = Source("mini-amending", "Regulation (EU) 2099/2", "Reg. 2099/2", "amending-act", "en",
+                      (SourceFile("mini-amending-act.html", "html"),), version_date="2099-06-01",
+                      eli="http://data.europa.eu/eli/reg/2099/2/oj", amends="mini", in_force="2099-06-04")
+    config = settings(tmp_path / "data")
+    resolver = Resolver(mirror, config.cache / "sources", offline=True)
+    first = Ingestor(config, resolver, embedder, progress=False).run([act])
+    assert not first.errors
+    live = store.current_build_path(config)
+    second = Ingestor(config, resolver, embedder, progress=False).run([act, amending])
+    assert second.build is None and len(second.errors) == 1
+    assert "amending acts not applied, the index is unchanged" in second.errors[0]
+    assert "Regulation (EU) 2099/2:" in second.errors[0] and "Article 1, point (" in second.errors[0]
+    assert store.current_build_path(config) == live and store.load(config).manifest.documents[0]["doc_id"] == "mini"
+
+
+def test_selecting_a_source_brings_the_acts_its_text_in_force_depends_on():
+    manifest = load_manifest()
+    by_id = {s.id: s for s in manifest}
+    assert [s.id for s in with_amendments([by_id["ai-act-fr"]], manifest)] == ["ai-act-fr", "digital-omnibus-ai",
+                                                                              "ai-act"]
+    assert [s.id for s in with_amendments([by_id["gdpr"]], manifest)] == ["gdpr"]

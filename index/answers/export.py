@@ -11,6 +11,7 @@ import re
 from urllib.parse import quote
 
 from index.answers.question import Answer
+from index.answers.results import Result
 from index.law.catalog import Catalog, breadcrumb
 from index.model import Hit
 
@@ -67,10 +68,23 @@ def answer_markdown(answer: Answer, catalog: Catalog) -> str:
     lines += ["## Sources", ""]
     for rank, result in enumerate(answer.results, start=1):
         lines += _passage_section(rank, result.hit, result.more)
+        lines += _version_lines(result)
     lines += ["## Attribution", ""]
     cited = dict.fromkeys(r.hit.chunk.doc_id for r in answer.results)
     lines += [f"- {escape_markdown(catalog.document(d).get('attribution', ''))}" for d in cited]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _version_lines(result: Result) -> list[str]:
+    """Which version the passage quotes, what amended it, and from when it applies."""
+    hit = result.hit
+    lines = []
+    if hit.version:
+        lines.append(f"Version: text in force on {hit.as_of}, {escape_markdown(hit.version.get('text', ''))}  ")
+    lines += [f"Amended by {escape_markdown(a.act)}, {escape_markdown(a.point)} ({a.kind}), in force {a.in_force}  "
+              for a in hit.chunk.amended_by]
+    lines += [f"Applies from {a.day.isoformat()}: {escape_markdown(a.condition)}  " for a in result.applies_from]
+    return [*lines, ""] if lines else []
 
 
 def _passage_section(rank: int, hit: Hit, more: tuple[Hit, ...]) -> list[str]:

@@ -14,7 +14,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from index.law.catalog import Catalog, reading_order, unit_chunks
-from index.law.labels import Label
+from index.law.labels import Label, sort_key, unit_of
+from index.law.references import Reference, references_in
 from index.law.timeline import AppliesFrom, applies_from, timeline
 from index.law.versions import Version, today, version_on
 from index.model import Amendment, Chunk
@@ -54,6 +55,21 @@ class Provision:
                 "chunks": [c.to_record() for c in self.chunks]}
 
 
+@dataclass(frozen=True)
+class ProvisionChanges:
+    """What the amending acts in force on a day did to one article or annex, and the recitals that say why."""
+
+    unit: str  # "Article 113"
+    title: str
+    changes: tuple[tuple[str, Change], ...]  # (label changed, change), in document order
+    explained_by: tuple[Reference, ...]  # recitals of the amending acts that name this provision
+
+    def to_json(self) -> dict[str, Any]:
+        return {"unit": self.unit, "title": self.title,
+                "changes": [{"label": label, **change.to_json()} for label, change in self.changes],
+                "explained_by": [{"doc_id": r.doc_id, "label": r.label} for r in self.explained_by]}
+
+
 class NotInForce(LookupError):
     """No such provision on that day; the message says whether it came later, or never existed."""
 
@@ -72,6 +88,44 @@ def read_provision(index: LoadedIndex, catalog: Catalog, doc_id: str, label: str
                      tuple(current), tuple(history),
                      tuple(applies_from(catalog, timeline(catalog, doc_id), label)) if current else (),
                      version_on(catalog.document(doc_id), day), current[0].url if current else "")
+
+
+def what_changed(index: LoadedIndex, catalog: Catalog, doc_id: str, day: str = "") -> list[ProvisionChanges]:
+    """Every change the amending acts in force on `day` made to `doc_id`, provision by provision, as EUR-Lex's
+    "Modified by" lists give them, each with the amending act's recitals that refer to the provision."""
+    day = day or today()
+    chunks = [c for c in index.chunks if c.doc_id == doc_id and c.amended_by and c.status != "outdated"]
+    by_unit: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_unit.setdefault(chunk.unit, []).append(chunk)
+    reasons = _recitals_by_unit(catalog, doc_id)
+    found = []
+    for unit in sorted(by_unit, key=sort_key):
+        changes: dict[tuple[str, str], Change] = {}
+        for label in dict.fromkeys(c.label for c in sorted(by_unit[unit], key=lambda c: sort_key(c.label))):
+            for change in _history([c for c in by_unit[unit] if c.label == label], day):
+                changes.setdefault((label, change.amendment.point), change)
+        if changes:
+            entry = catalog.entry(doc_id, unit)
+            title = entry.title if entry else next(c.heading for c in by_unit[unit])
+            found.append(ProvisionChanges(unit, title, tuple((label, c) for (label, _), c in changes.items()),
+                                          tuple(reasons.get(unit, ()))))
+    return found
+
+
+def _recitals_by_unit(catalog: Catalog, doc_id: str) -> dict[str, list[Reference]]:
+    """Recitals of the amending acts (documents that amend `doc_id`) by the provisions of `doc_id` they refer to."""
+    found: dict[str, dict[Reference, None]] = {}
+    for document in catalog.documents:
+        if document.get("amends") != doc_id:
+            continue
+        for chunk in catalog.chunks_of.get(document["doc_id"], ()):
+            if chunk.kind != "recital":
+                continue
+            for reference in references_in(chunk.text, chunk.doc_id, catalog):
+                if reference.doc_id == doc_id:
+                    found.setdefault(unit_of(reference.label), {})[Reference(chunk.doc_id, chunk.unit)] = None
+    return {unit: list(recitals) for unit, recitals in found.items()}
 
 
 def before_last_amendment(catalog: Catalog, doc_id: str, day: str = "") -> str:
