@@ -33,7 +33,7 @@ from index.law.catalog import Catalog, breadcrumb, reading_order
 from index.law.definitions import Definition
 from index.law.labels import unit_of
 from index.law.references import Reference, related_provisions
-from index.law.timeline import Milestone, Timeline, timeline
+from index.law.timeline import AppliesFrom, Milestone, Timeline, timeline
 from index.law.versions import parse_day, today, version_on
 from index.model import Chunk
 from index.retrieval.embedder import Embedder
@@ -253,13 +253,16 @@ def version_lines(result: Result, catalog: Catalog) -> None:
             st.warning(escape_markdown(f"Amended by {amendment.act}, {amendment.point}, in force "
                                        f"{long_date(amendment.in_force)}. {catalog.document(chunk.doc_id).get('note', '')}"),
                        icon=":material/translate:")
+            consolidated = catalog.document(chunk.doc_id).get("consolidated_in", "")
+            if consolidated and catalog.exists(consolidated, chunk.label):
+                st.button(f"Read {escape_inline(chunk.label)} as in force (English)", key=f"en-{chunk.id}",
+                          type="tertiary", icon=":material/translate:", on_click=open_provision,
+                          args=(consolidated, chunk.label))
             break
         st.markdown(f":orange-badge[{escape_inline(chunk.status)}] "
                     f"{escape_inline(f'Amended by {amendment.act}, {amendment.point}, in force')}"
                     f" {escape_inline(long_date(amendment.in_force))}")
-    dates = "; ".join(f"{long_date(a.day.isoformat())} ({a.condition})" for a in result.applies_from)
-    if dates:
-        st.caption(escape_markdown(f"Applies from {dates}"))
+    applies_from_line(result.applies_from, catalog.short_name(chunk.doc_id))
     if hit.version:
         st.caption(escape_markdown(f"Quoted from the text in force on {long_date(hit.as_of)}: {hit.version['text']}"))
     previous = [c for c in catalog_chunks_ever(catalog, chunk) if c.status == "superseded"]
@@ -279,11 +282,17 @@ def provision_history(catalog: Catalog, doc_id: str, label: str) -> None:
         if change.previous_text:
             with st.expander(f"Wording before {escape_inline(a.point)}"):
                 st.markdown(escape_markdown(change.previous_text))
-    dates = "; ".join(f"{long_date(a.day.isoformat())} ({a.condition})" for a in record.applies_from)
-    if dates:
-        st.caption(escape_markdown(f"Applies from {dates}"))
+    applies_from_line(record.applies_from, catalog.short_name(doc_id))
     if record.history or catalog.document(doc_id).get("versions"):
         st.caption(escape_markdown(f"Text in force on {long_date(record.day)}: {record.version.text}"))
+
+
+def applies_from_line(dates: Iterable[AppliesFrom], act: str) -> None:
+    """ "Applies from 2 December 2027 (as regards ... Annex III); ... — Article 113 AI Act, as in force"."""
+    dates = list(dates)
+    if dates:
+        when = "; ".join(f"{long_date(a.day.isoformat())} ({a.condition})" for a in dates)
+        st.caption(escape_markdown(f"Applies from {when} — {dates[0].source} {act}, as in force"))
 
 
 def catalog_chunks_ever(catalog: Catalog, chunk: Chunk) -> list[Chunk]:

@@ -126,7 +126,7 @@ def _show(args: argparse.Namespace, searcher: Searcher) -> int:
         print(provision.heading)
     print(textwrap.indent("\n".join(textwrap.fill(p, 96) for p in provision.text.splitlines()), "  "))
     for applies in provision.applies_from:
-        print(f"applies from {applies.day:%-d %B %Y}: {applies.condition}")
+        print(f"applies from {applies.day:%-d %B %Y}: {applies.condition} ({applies.source})")
     for change in provision.history:
         a = change.amendment
         print(f"{a.kind} by {a.act}, {a.point}, in force {a.in_force}  {a.url}")

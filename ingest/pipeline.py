@@ -227,7 +227,7 @@ class Ingestor:
         except AmendmentRefused as error:
             raise IngestError(f"{base.resolved.file.name}: amending acts not applied, the index is unchanged: "
                               f"{error}") from error
-        item.record = {"outdated_by": [s.title for s, _ in acts],
+        item.record = {"outdated_by": [s.title for s, _ in acts], "consolidated_in": base.source.id,
                        "note": f"The {item.source.language.upper()} text as published; the amendments made by "
                                f"{', '.join(citation_of(s) for s, _ in acts)} exist in this corpus only in "
                                f"{base.source.language.upper()} ({base.source.id}), where they are applied."}

@@ -88,7 +88,8 @@ def test_a_provision_as_in_force_with_its_text_status_and_dates(client):
     body = client.get("/units/user-mini-act/Article 3", params={"as_of": "2099-12-01"}).json()
     assert (body["as_of"], body["status"], body["history"]) == ("2099-12-01", "unchanged", [])
     assert body["text"].splitlines()[0].startswith("1. Infringements of Article 2")
-    assert body["applies_from"] == [{"date": "2099-11-01", "condition": "Article 3 applies from 1 November 2099"}]
+    assert body["applies_from"] == [{"date": "2099-11-01", "condition": "Article 3 applies from 1 November 2099",
+                                   "source": "Article 4"}]
     assert body["version"]["date"] == "" or body["version"]["text"]
     assert_error(client.get("/units/user-mini-act/Article 3", params={"as_of": "1.12.2099"}), 400, "YYYY-MM-DD")
 

@@ -83,7 +83,8 @@ def _version_lines(result: Result) -> list[str]:
         lines.append(f"Version: text in force on {hit.as_of}, {escape_markdown(hit.version.get('text', ''))}  ")
     lines += [f"Amended by {escape_markdown(a.act)}, {escape_markdown(a.point)} ({a.kind}), in force {a.in_force}  "
               for a in hit.chunk.amended_by]
-    lines += [f"Applies from {a.day.isoformat()}: {escape_markdown(a.condition)}  " for a in result.applies_from]
+    lines += [f"Applies from {a.day.isoformat()}: {escape_markdown(a.condition)} ({escape_markdown(a.source)})  "
+              for a in result.applies_from]
     return [*lines, ""] if lines else []
 
 

@@ -68,10 +68,11 @@ class Milestone:
 @dataclass(frozen=True)
 class AppliesFrom:
     day: date
-    condition: str  # "as regards ...", "all provisions not dated otherwise", ...
+    condition: str  # "as regards ...", "the general date of application", ...
+    source: str = ""  # the provision that says so, as in force: "Article 113"
 
     def to_json(self) -> dict[str, str]:
-        return {"date": self.day.isoformat(), "condition": self.condition}
+        return {"date": self.day.isoformat(), "condition": self.condition, "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,11 @@ def applies_from(catalog: Catalog, dates: Timeline | None, label: str) -> list[A
     application = [m for m in dates.milestones if m.event == "Application"]
     ranked = [(rank, m) for m in application if m.covers and (rank := _specificity(catalog, dates.doc_id, label, m))]
     best = max((rank for rank, _ in ranked), default=0)
-    chosen = [AppliesFrom(m.day, m.condition or _clause_words(m)) for rank, m in ranked if rank == best]
+    source = dates.source.unit
+    chosen = [AppliesFrom(m.day, m.condition or _clause_words(m), source) for rank, m in ranked if rank == best]
     if not chosen:
-        chosen = [AppliesFrom(m.day, "the general date of application") for m in application if not m.covers]
-    parts = [AppliesFrom(m.day, f"{', '.join(r.label for r in inside)}: {m.condition or _clause_words(m)}")
+        chosen = [AppliesFrom(m.day, "the general date of application", source) for m in application if not m.covers]
+    parts = [AppliesFrom(m.day, f"{', '.join(r.label for r in inside)}: {m.condition or _clause_words(m)}", source)
              for m in application if (inside := [r for r in m.covers if within(r.label, label) and r.label != label])
              and not any(within(label, r.label) for r in m.covers)]
     return list(dict.fromkeys([*chosen, *parts]))
