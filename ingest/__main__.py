@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.mirror and not args.mirror.is_dir():
         return _fail(f"--mirror {args.mirror}: not a folder")
     try:
-        user_files = _expand(args.paths)
+        user_files = _expand(args.paths, args.follow_links)
     except SourceError as error:
         return _fail(str(error))
     if args.source:
@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="index location (default: $REGKB_DATA_DIR or ./data)")
     parser.add_argument("--model", help="sentence-transformers model name or path (default: $REGKB_MODEL)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--follow-links", action="store_true",
+                        help="ingest symbolic links that point outside the folder given (refused by default)")
     return parser
 
 
@@ -73,16 +75,28 @@ def with_amendments(selected: list[Source], manifest: list[Source]) -> list[Sour
     return list({s.id: s for s in needed}.values())
 
 
-def _expand(paths: list[Path]) -> list[Path]:
+def _expand(paths: list[Path], follow_links: bool = False) -> list[Path]:
+    """The files to ingest; a link that leads out of the folder given (or a file given as a link) is refused
+    unless asked for, so that a stray link cannot serve /etc/passwd through search."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in FORMATS and p.is_file()))
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in FORMATS and p.is_file())
+            files.extend(_checked_link(p, path, follow_links) for p in found)
         elif path.is_file():
-            files.append(path)
+            files.append(_checked_link(path, None, follow_links))
         else:
             raise SourceError(f"{path}: no such file or folder")
     return files
+
+
+def _checked_link(path: Path, folder: Path | None, follow_links: bool) -> Path:
+    target = path.resolve()
+    leaves = path.is_symlink() if folder is None else not target.is_relative_to(folder.resolve())
+    if leaves and not follow_links:
+        raise SourceError(f"{path} is a link to {target}, outside the folder given: "
+                          "pass --follow-links to ingest it anyway")
+    return path
 
 
 def _print_summary(result: IngestResult, seconds: float, data_dir: Path) -> None:

@@ -138,11 +138,16 @@ class Ingestor:
                 if source.id in required:
                     errors.append(f"{source.id}: {error}")
                 reports.append(DocumentReport(source.id, source.title, "skipped", message=str(error)))
+        theirs: list[tuple[Path, _Prepared]] = []
         for path in user_files:
             try:
-                prepared.append(self._prepare(self._store_user_file(path)))
+                theirs.append((path, self._prepare(self._read_user_file(path))))
             except (SourceError, OSError) as error:
                 errors.append(f"{path}: {error}" if isinstance(error, OSError) else str(error))
+        prepared += [item for _, item in theirs]
+        errors += _id_collisions(theirs)
+        known = {d["doc_id"] for d in self._previous_documents()} | {p.source.id for p in prepared}
+        errors += [f"--remove {doc_id}: no such document in the index" for doc_id in sorted(remove - known)]
         for item in prepared:
             self._attach_amendments(item, prepared)
             self._load_cached(item)
@@ -155,6 +160,9 @@ class Ingestor:
         if errors:
             return IngestResult(reports, None, changed=False, errors=errors)
         for item in prepared:
+            if item.resolved.origin == "user":  # parsed: only now may it replace the copy a live document cites
+                write_atomically(self.settings.cache / "sources" / item.resolved.file.name, item.resolved.data)
+        for item in prepared:
             if item.vectors is None:
                 self._embed(item)
         return self._assemble(prepared, reports, remove)
@@ -164,9 +172,13 @@ class Ingestor:
         return _Prepared(resolved.source, resolved, self._cache_key(resolved, []))
 
     def _cache_key(self, resolved: Resolved, amending: list[Resolved]) -> str:
-        """What a document's chunks depend on: its bytes, its amending acts' bytes, the pipeline and the model."""
+        """What a document's chunks depend on: its bytes, its amending acts' bytes, the pipeline, the model, and
+        what its records carry besides the text (id, short name, links): two files with the same bytes under
+        two names are two documents, each with its own chunks."""
         shas = ":".join([resolved.sha256, *(a.sha256 for a in amending)])
-        material = f"{shas}:{PIPELINE_VERSION}:{self.settings.model}"
+        source, file = resolved.source, resolved.file
+        identity = json.dumps([source.id, source.short, source.landing, file.name, file.url, file.link])
+        material = f"{shas}:{identity}:{PIPELINE_VERSION}:{self.settings.model}"
         return hashlib.sha256(material.encode()).hexdigest()[:24]
 
     def _attach_amendments(self, item: _Prepared, prepared: list[_Prepared]) -> None:
@@ -176,11 +188,11 @@ class Ingestor:
         if item.amending:
             item.key = self._cache_key(item.resolved, item.amending)
 
-    def _store_user_file(self, path: Path) -> Resolved:
+    def _read_user_file(self, path: Path) -> Resolved:
+        """A user's file as a source; its copy in the cache is written only once it has parsed (see _run)."""
         data = path.read_bytes()
         source = user_source(path, data)
         stored = self.settings.cache / "sources" / source.files[0].name
-        write_atomically(stored, data)
         file = SourceFile(source.files[0].name, source.files[0].format, link=stored.as_uri())
         source = Source(**{**source.__dict__, "files": (file,)})
         return Resolved(source, file, data, hashlib.sha256(data).hexdigest(), "user")
@@ -301,6 +313,15 @@ class Ingestor:
             return store.read_manifest(build).documents
         except store.IndexUnavailable:
             return []
+
+
+def _id_collisions(theirs: list[tuple[Path, _Prepared]]) -> list[str]:
+    """Two of the user's files that would become one document id: refused, never one silently replacing the other."""
+    names: dict[str, list[str]] = {}
+    for path, item in theirs:
+        names.setdefault(item.source.id, []).append(str(path))
+    return [f"{' and '.join(paths)} would both become document {doc_id}: rename one, or ingest them separately "
+            "(the later one then replaces the earlier)" for doc_id, paths in names.items() if len(paths) > 1]
 
 
 def _amended_version_of(source: Source, sources: list[Source]) -> Source | None:

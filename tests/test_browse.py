@@ -243,11 +243,16 @@ def test_article_113_becomes_dated_milestones_linked_to_what_they_cover() -> Non
 
 @pytest.mark.slow
 def test_the_real_ai_act_timeline_and_glossary(corpus_index: Settings) -> None:
-    catalog = results.catalog_of(store.load(corpus_index))
+    loaded = store.load(corpus_index)
+    catalog = results.catalog_of(loaded, "2026-12-01")
     dates = timeline(catalog, "ai-act")
     assert dates.source.unit == "Article 113"
     assert [m.day for m in dates.milestones] == [date(2024, 8, 1), date(2025, 2, 2), date(2025, 8, 2),
-                                                 date(2026, 8, 2), date(2027, 8, 2)]
+                                                 date(2026, 7, 27), date(2026, 8, 2), date(2026, 12, 2),
+                                                 date(2027, 12, 2), date(2028, 8, 2)]
+    original = timeline(results.catalog_of(loaded, "2026-01-01"), "ai-act")
+    assert [m.day for m in original.milestones] == [date(2024, 8, 1), date(2025, 2, 2), date(2025, 8, 2),
+                                                    date(2026, 8, 2), date(2027, 8, 2)]
     assert timeline(catalog, "gdpr").milestones[-1].day == date(2018, 5, 25)
     deployer = next(d for d in catalog.glossaries["ai-act"].definitions if d.term == "deployer")
     assert deployer.label == "Article 3(4)"

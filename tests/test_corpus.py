@@ -73,7 +73,8 @@ def test_emotion_recognition_question_lands_on_article_5(corpus_searcher):
     results = ask(corpus_searcher, "Can we use emotion recognition on our employees?", k=5)
     article_5 = next(r for r in results[:3] if r.hit.chunk.unit == "Article 5")
     assert "Article 5(1)(f)" in [h.chunk.label for h in (article_5.hit, *article_5.more)]
-    assert article_5.hit.to_json()["url"] == "https://eur-lex.europa.eu/eli/reg/2024/1689/oj/eng#005.001"
+    # the text in force is RegKB's consolidation: it links the EUR-Lex consolidated version
+    assert article_5.hit.to_json()["url"] == "http://data.europa.eu/eli/reg/2024/1689/2026-07-27"
 
 
 @pytest.mark.parametrize("query, unit", [("Article 99", "Article 99"), ("10^25 FLOPs", "Article 51")])

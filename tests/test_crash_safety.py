@@ -222,13 +222,20 @@ def test_an_altered_manifest_fails_its_own_checksum(copy_of_mini):
         store.load(config)
 
 
-def test_a_manifest_from_before_checksums_still_loads(copy_of_mini):
+@pytest.mark.parametrize("checksum", [None, ""], ids=["removed", "emptied"])
+def test_a_manifest_without_its_checksum_is_refused_not_trusted(copy_of_mini, checksum):
+    """Every build of this format is written with a checksum: one without has been tampered with."""
     config = copy_of_mini()
     path = store.current_build_path(config) / "manifest.json"
     fields = json.loads(path.read_text())
-    del fields["checksum"]
+    if checksum is None:
+        del fields["checksum"]
+    else:
+        fields["checksum"] = checksum
+    fields["documents"][0]["title"] = "Altered"
     path.write_text(json.dumps(fields))
-    assert store.load(config).manifest.checksum == ""
+    with pytest.raises(store.IndexUnavailable, match="no checksum"):
+        store.load(config)
 
 
 def test_a_switch_to_a_corrupted_build_is_refused_not_served(copy_of_mini, embedder):

@@ -15,6 +15,7 @@ query without a restart.
 from __future__ import annotations
 
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -64,8 +65,11 @@ OTHER_LANGUAGE_PRIOR = 0.5
 
 
 def validate_query(text: str, k: int) -> str:
-    cleaned = " ".join((text or "").split())
-    if not cleaned:
+    """The query with control characters and lone surrogates dropped and white space collapsed; QueryError
+    when nothing searchable is left (no letter or digit) or k is out of range."""
+    printable = "".join(ch for ch in (text or "") if ch.isspace() or unicodedata.category(ch) not in {"Cc", "Cs"})
+    cleaned = " ".join(printable.split())
+    if not any(ch.isalnum() for ch in cleaned):
         raise QueryError("the query is empty: type a question or keywords")
     if len(cleaned) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is {len(cleaned):,} characters long; the limit is {MAX_QUERY_CHARS:,}")

@@ -56,7 +56,7 @@ class BuildManifest:
     documents: list[dict[str, Any]]
     files: dict[str, str]
     format: int = FORMAT
-    checksum: str = ""  # sha256 of the other fields; empty in builds written before it existed
+    checksum: str = ""  # sha256 of the other fields; a build without one is refused
     dims: list[int] = field(default_factory=list)  # one per combined model; empty: one model of `dim`
 
     @property
@@ -251,7 +251,12 @@ def read_manifest(build: Path) -> BuildManifest:
         manifest = BuildManifest(**fields)
     except (OSError, ValueError, TypeError) as error:
         raise IndexUnavailable(f"{build}/manifest.json is unreadable ({error}); re-run `python -m ingest`") from error
-    if manifest.checksum and manifest.checksum != _manifest_checksum(fields):
+    if manifest.format != FORMAT:
+        return manifest  # an older format: load() says to re-run ingest, and ingest rebuilds it
+    if not manifest.checksum:
+        raise IndexUnavailable(f"{build}/manifest.json has no checksum, so it cannot be verified; "
+                               "re-run `python -m ingest`")
+    if manifest.checksum != _manifest_checksum(fields):
         raise IndexUnavailable(f"{build}/manifest.json is corrupted (its checksum does not match); "
                                "re-run `python -m ingest`")
     return manifest
@@ -270,7 +275,9 @@ def load(settings: Settings, build: Path | None = None, verify: bool = True) -> 
     dense = DenseIndex(tuple(faiss.read_index(str(build / dense_file(part)))
                              for part in range(len(manifest.dims) or 1)))
     if any(index.ntotal != len(chunks) for index in dense.parts) or dense.d != manifest.dim:
-        raise IndexUnavailable(f"{build}: {dense.ntotal} vectors for {len(chunks)} chunks; re-run ingest")
+        raise IndexUnavailable(f"{build}: dense indexes of {[p.ntotal for p in dense.parts]} vectors and "
+                               f"{[p.d for p in dense.parts]} dimensions for {len(chunks)} chunks and "
+                               f"{manifest.dim} dimensions in the manifest; re-run ingest")
     return LoadedIndex(build, manifest, chunks, dense, LexicalIndex.load(build / "lexical"))
 
 

@@ -1,0 +1,107 @@
+"""Inputs that used to give wrong answers or lose data (the outside review of the ingest, store and queries)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.config import settings
+from index.retrieval import store
+from index.retrieval.filters import Filters
+from index.retrieval.search import QueryError, Searcher, validate_query
+from ingest.__main__ import main as ingest_main
+from ingest.pipeline import Ingestor
+from ingest.sources import Resolver
+from tests.conftest import FIXTURES
+
+NOTE = (FIXTURES / "notes.txt").read_bytes()
+
+
+def ingest(data_dir: Path, embedder, files: list[Path], remove: set[str] = frozenset()):
+    config = settings(data_dir)
+    resolver = Resolver(None, config.cache / "sources", offline=True)
+    return config, Ingestor(config, resolver, embedder, progress=False).run([], files, remove=remove)
+
+
+def test_identical_files_under_different_names_stay_different_documents(tmp_path, embedder):
+    files = []
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_bytes(NOTE)
+        files.append(tmp_path / name)
+    config, result = ingest(tmp_path / "data", embedder, files[:2])
+    assert not result.errors
+    config, result = ingest(tmp_path / "data", embedder, files[2:])
+    assert not result.errors
+    index = store.load(config)
+    assert [d["doc_id"] for d in index.manifest.documents] == ["user-a", "user-b", "user-c"]
+    for doc_id in ("user-a", "user-b", "user-c"):
+        chunks = [c for c in index.chunks if c.doc_id == doc_id]
+        assert chunks and all(c.id.startswith(f"{doc_id}/") and f"/{doc_id}." in c.url for c in chunks)
+    hits = Searcher(config, embedder).search("battery", 5, filters=Filters(docs=("user-c",)))
+    assert hits and {h.chunk.doc_id for h in hits} == {"user-c"}
+
+
+def test_a_file_that_fails_leaves_the_live_documents_copy_intact(tmp_path, embedder):
+    (tmp_path / "notes.txt").write_bytes(NOTE)
+    config, result = ingest(tmp_path / "data", embedder, [tmp_path / "notes.txt"])
+    copy = config.cache / "sources" / "user-notes.txt"
+    assert not result.errors and copy.read_bytes() == NOTE
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "notes.txt").write_bytes(b"")
+    _, failed = ingest(tmp_path / "data", embedder, [tmp_path / "bad" / "notes.txt"])
+    assert failed.errors and copy.read_bytes() == NOTE
+    (tmp_path / "bad" / "rejected.txt").write_bytes(b"")
+    ingest(tmp_path / "data", embedder, [tmp_path / "bad" / "rejected.txt"])
+    assert not (config.cache / "sources" / "user-rejected.txt").exists()
+
+
+def test_two_files_that_would_share_a_document_id_are_refused(tmp_path, embedder):
+    (tmp_path / "x").mkdir()
+    paths = [tmp_path / "Zorblax Policy.txt", tmp_path / "zorblax_policy.txt", tmp_path / "x" / "zorblax-policy.txt"]
+    for path in paths:
+        path.write_bytes(NOTE)
+    config, result = ingest(tmp_path / "data", embedder, paths)
+    assert len(result.errors) == 1 and "would both become document user-zorblax-policy" in result.errors[0]
+    assert all(str(p) in result.errors[0] for p in paths)
+    assert store.current_build_path(config) is None
+
+
+def test_removing_a_document_that_is_not_there_is_an_error(tmp_path, embedder):
+    (tmp_path / "notes.txt").write_bytes(NOTE)
+    _, first = ingest(tmp_path / "data", embedder, [tmp_path / "notes.txt"])
+    _, result = ingest(tmp_path / "data", embedder, [], remove={"no-such-doc"})
+    assert result.errors == ["--remove no-such-doc: no such document in the index"]
+
+
+def test_links_out_of_the_folder_are_refused_unless_asked_for(tmp_path, capsys):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (folder / "passwd.txt").symlink_to(secret)
+    code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", str(folder)])
+    assert code == 1 and "outside the folder given" in capsys.readouterr().err
+    code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", str(folder / "passwd.txt")])
+    assert code == 1 and "--follow-links" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("query", ["\x00", "\x00\x00 \x00", "\ud800", "?", "  ¿?!  ", "\x07\x1b"])
+def test_a_query_with_nothing_searchable_is_the_empty_query_error(query):
+    with pytest.raises(QueryError, match="empty"):
+        validate_query(query, 10)
+    assert validate_query("Article\x00 5", 10) == "Article 5"
+
+
+def test_a_dimension_mismatch_names_the_dimensions(mini_index, tmp_path):
+    copy = settings(tmp_path / "copy")
+    shutil.copytree(mini_index.data_dir, copy.data_dir, symlinks=True)
+    path = store.current_build_path(copy) / "manifest.json"
+    fields = json.loads(path.read_text())
+    fields["dim"] = 1000
+    fields["checksum"] = store._manifest_checksum(fields)
+    path.write_text(json.dumps(fields))
+    with pytest.raises(store.IndexUnavailable, match=r"\[384, 384\] dimensions .* 1000 dimensions"):
+        store.load(copy)
