@@ -194,6 +194,7 @@ def scope_picker(catalog: Catalog) -> Scope:
                                   persist_state="session", format_func=lambda c: chapters.get(c, c) or "Any chapter",
                                   disabled=not chapters, help="Pick one document to narrow to one of its chapters.")
         day = st.date_input("Law in force on", value=date.fromisoformat(as_of()), key="as_of",
+                            bind="query-params", persist_state="session",
                             help="RegKB shows the text in force today; pick a date to read the law as it stood then "
                                  "(before 27 July 2026: the AI Act as first published).")
     return Scope(tuple(chosen_docs), tuple(chosen_kinds), chapter or "", day.isoformat() if day else "")
@@ -248,7 +249,7 @@ def result_card(rank: int, result: Result, answered: Answer, catalog: Catalog) -
 def version_lines(result: Result, catalog: Catalog) -> None:
     """Which version the card quotes, what amended it, from when it applies; the previous wording one click away."""
     hit, chunk = result.hit, result.hit.chunk
-    for amendment in chunk.amended_by:
+    for amendment in (a for a in chunk.amended_by if a.in_force <= hit.as_of or not hit.as_of):
         if chunk.status == "outdated":
             st.warning(escape_markdown(f"Amended by {amendment.act}, {amendment.point}, in force "
                                        f"{long_date(amendment.in_force)}. {catalog.document(chunk.doc_id).get('note', '')}"),
@@ -265,7 +266,7 @@ def version_lines(result: Result, catalog: Catalog) -> None:
     applies_from_line(result.applies_from, catalog.short_name(chunk.doc_id))
     if hit.version:
         st.caption(escape_markdown(f"Quoted from the text in force on {long_date(hit.as_of)}: {hit.version['text']}"))
-    previous = [c for c in catalog_chunks_ever(catalog, chunk) if c.status == "superseded"]
+    previous = earlier_wordings(chunk)
     if chunk.status == "replaced" and previous:
         with st.expander("Previous wording, word by word"):
             st.markdown(word_diff(" ".join(c.text for c in previous), chunk.text))
@@ -295,10 +296,12 @@ def applies_from_line(dates: Iterable[AppliesFrom], act: str) -> None:
         st.caption(escape_markdown(f"Applies from {when} — {dates[0].source} {act}, as in force"))
 
 
-def catalog_chunks_ever(catalog: Catalog, chunk: Chunk) -> list[Chunk]:
-    """The wordings this passage's provision had before: kept in the build, outside the day's catalog."""
+def earlier_wordings(chunk: Chunk) -> list[Chunk]:
+    """The wordings this passage's provision had until the passage took effect: kept in the build, outside
+    the day's catalog."""
     index = load_searcher(str(settings().data_dir), settings().model).index
-    return [c for c in index.chunks if c.doc_id == chunk.doc_id and c.label == chunk.label and c.valid_to]
+    return [c for c in index.chunks if c.doc_id == chunk.doc_id and c.label == chunk.label
+            and c.valid_to == chunk.valid_from]
 
 
 def word_diff(before: str, after: str) -> str:

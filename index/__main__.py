@@ -75,8 +75,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _as_of(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as-of", type=parse_day, default="", metavar="YYYY-MM-DD",
+    parser.add_argument("--as-of", type=_day, default="", metavar="YYYY-MM-DD",
                         help="the text in force on this day (default: today)")
+
+
+def _day(text: str) -> str:
+    try:
+        return parse_day(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def _options(args: argparse.Namespace) -> SearchOptions:

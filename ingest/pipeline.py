@@ -32,7 +32,7 @@ from ingest.sources import Resolved, Resolver, Source, SourceError, SourceFile, 
 from ingest.structure import build_units
 from ingest.versions import AmendedText, AmendmentRefused, amend, citation_of, mark_outdated
 
-PIPELINE_VERSION = "6"  # bump when parsing or chunking changes what a document yields
+PIPELINE_VERSION = "7"  # bump when parsing or chunking changes what a document yields
 
 
 class IngestError(Exception):
@@ -185,8 +185,9 @@ class Ingestor:
         """The amending acts that amend this source, or (for a language version) the act it is a version of."""
         amended = _amended_version_of(item.source, [p.source for p in prepared])
         item.amending = [p.resolved for p in prepared if amended and p.source.amends == amended.id]
-        if item.amending:
-            item.key = self._cache_key(item.resolved, item.amending)
+        if item.amending:  # a language version's marks depend on the act it is a version of, too
+            base = [p.resolved for p in prepared if amended and p.source.id == amended.id and p is not item]
+            item.key = self._cache_key(item.resolved, [*base, *item.amending])
 
     def _read_user_file(self, path: Path) -> Resolved:
         """A user's file as a source; its copy in the cache is written only once it has parsed (see _run)."""
@@ -221,7 +222,7 @@ class Ingestor:
         started = time.perf_counter()
         parsed = parse(item.resolved)
         units = self._amended(item, parsed.units, prepared) if item.amending else parsed.units
-        item.chunks = chunk_units(item.source.id, item.source.short, units, _consolidated_links(item, units))
+        item.chunks = chunk_units(item.source.id, item.source.short, units, _consolidated_links(item))
         item.units, item.pages = len(parsed.units), parsed.pages
         item.seconds = time.perf_counter() - started
 
@@ -331,7 +332,7 @@ def _amended_version_of(source: Source, sources: list[Source]) -> Source | None:
         source.celex and s.celex == source.celex and s.language != source.language))), None)
 
 
-def _consolidated_links(item: _Prepared, units: list[Unit]) -> Linker:
+def _consolidated_links(item: _Prepared) -> Linker:
     """Wordings in force link to the consolidated version on EUR-Lex; superseded ones to their OJ anchors."""
     link = citation_link(item.source, item.resolved.file)
     consolidated = item.record.get("versions", [{}])[-1].get("url") if item.record.get("versions") else ""

@@ -30,7 +30,6 @@ from ingest.sources import Source
 _ELI = re.compile(r"/eli/(?P<type>reg|dir|dec)/(?P<year>\d{4})/(?P<number>\d+)")
 _ACT_NAMES = {"reg": "Regulation", "dir": "Directive", "dec": "Decision"}
 _ARTICLE = re.compile(r"^Article (\w+)")
-_STATUS = {"replaced": "replaced", "inserted": "inserted"}
 
 
 class AmendmentRefused(ValueError):
@@ -84,26 +83,52 @@ def mark_outdated(units: list[Unit], amended: AmendedText, amending: Iterable[tu
 
 def _dated(base: list[Unit], consolidations: list[Consolidation], links: dict[str, str]) -> list[Unit]:
     born: dict[tuple[str, str, str], tuple[str, Amendment]] = {}
-    superseded: list[Unit] = []
+    superseded: list[tuple[Unit, tuple[str, str, str] | None]] = []  # each with the wording that replaced it
     for consolidation in consolidations:
         for change in consolidation.changes:
             amendment = _amendment(change, links.get(change.act.id, ""))
             for old in change.previous:
                 since = born.get(_identity(old), ("", None))[0]
-                superseded.append(replace(old, valid_from=since, valid_to=amendment.in_force, status="superseded",
-                                          amended_by=(amendment,)))
+                if since == amendment.in_force:
+                    continue  # a wording one point of the act made and a later point of it replaced: never in force
+                successor = _identity(change.units[0]) if change.units else None
+                superseded.append((replace(old, valid_from=since, valid_to=amendment.in_force, status="superseded",
+                                           amended_by=(amendment,)), successor))
             for new in change.units:
                 born[_identity(new)] = (amendment.in_force, amendment)
     current = [_with_life(unit, born.get(_identity(unit))) for unit in (consolidations[-1].units if consolidations
                                                                           else base)]
-    return current + superseded
+    return _interleaved(base, current, superseded)
+
+
+def _interleaved(base: list[Unit], current: list[Unit],
+                 superseded: list[tuple[Unit, tuple[str, str, str] | None]]) -> list[Unit]:
+    """Each superseded wording placed where it stood, so that the text on any day reads in document order:
+    just before the wording that replaced it, or (deleted) before the next wording of the base act that
+    is still there."""
+    placed = list(current)
+    base_order = [_identity(u) for u in base]
+    for old, successor in superseded:
+        at = _position(placed, successor) if successor else None
+        if at is None and _identity(old) in base_order:
+            following = base_order[base_order.index(_identity(old)) + 1:]
+            at = next((i for wording in following if (i := _position(placed, wording)) is not None), None)
+        if at is None:
+            at = max((i + 1 for i, u in enumerate(placed) if u.unit == old.unit), default=len(placed))
+        placed.insert(at, old)
+    return placed
+
+
+def _position(units: list[Unit], wording: tuple[str, str, str]) -> int | None:
+    """Where the wording in force with this identity stands, or None."""
+    return next((i for i, u in enumerate(units) if not u.valid_to and _identity(u) == wording), None)
 
 
 def _with_life(unit: Unit, birth: tuple[str, Amendment] | None) -> Unit:
     if birth is None:
         return replace(unit, status="unchanged")
     since, amendment = birth
-    return replace(unit, valid_from=since, status=_STATUS.get(amendment.kind, "replaced"), amended_by=(amendment,))
+    return replace(unit, valid_from=since, status=amendment.kind, amended_by=(amendment,))
 
 
 def _identity(unit: Unit) -> tuple[str, str, str]:

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from index.__main__ import main as index_main
-from index.answers.provision import NotInForce, read_provision
+from index.answers.provision import NotInForce, _history, read_provision
 from index.answers.results import catalog_of
 from index.config import settings
 from index.law.versions import in_force, parse_day, version_on
@@ -80,6 +80,22 @@ def test_consolidated_units_are_dated_and_superseded_wordings_kept():
     assert len(ids) == len(set(ids)) and any("@original" in i for i in ids)
     before, after = Filters(as_of="2099-06-03"), Filters(as_of="2099-06-04")
     assert {c.label for c in chunks if before.admits(c)} != {c.label for c in chunks if after.admits(c)}
+
+
+def test_the_text_on_the_day_before_an_amending_act_is_the_original_in_document_order():
+    base = build_units(eurlex.read_blocks((FIXTURES / "mini-act.html").read_bytes()))
+    instructions = parse_amendments((FIXTURES / "mini-amending-act.html").read_bytes(), "Regulation (EU) 2099/1")
+    result = consolidate(base, [i for i in instructions if isinstance(i, Instruction)], AMENDING)
+    units = _dated(base, [result], {})
+    chunks = chunk_units("act", "Act", units, lambda unit: "")
+    original = chunk_units("act", "Act", base, lambda unit: "")
+    assert [(c.label, c.text) for c in chunks if in_force(c, "2099-06-03")] == [(c.label, c.text) for c in original]
+    assert [(u.label, u.text) for u in units if not u.valid_to] == [(u.label, u.text) for u in result.units]
+    changes = _history([c for c in chunks if c.unit == "Article 3"], "2099-06-04")
+    replaced = [c for c in changes if c.amendment.kind == "replaced"]
+    ended = [c.previous_text for c in replaced if c.previous_text]  # a point replacing an earlier point's wording
+    assert ended and "EUR 35 000 000" in ended[0]  # the original, not a wording another point replaced
+    assert all(not c.previous_text for c in changes if c.amendment.kind == "inserted")
 
 
 def test_a_chunk_record_round_trips_its_history():

@@ -17,7 +17,7 @@ from index.law.catalog import Catalog, reading_order, unit_chunks
 from index.law.labels import Label, sort_key, unit_of
 from index.law.references import Reference, references_in
 from index.law.timeline import AppliesFrom, applies_from, timeline
-from index.law.versions import Version, today, version_on
+from index.law.versions import Version, today, version_on, versions
 from index.model import Amendment, Chunk
 from index.retrieval.store import LoadedIndex
 
@@ -130,9 +130,9 @@ def _recitals_by_unit(catalog: Catalog, doc_id: str) -> dict[str, list[Reference
 
 def before_last_amendment(catalog: Catalog, doc_id: str, day: str = "") -> str:
     """The day before the version in force on `day` took effect, when that version is an amended one; else ""."""
+    known = versions(catalog.document(doc_id))
     version = version_on(catalog.document(doc_id), day or today())
-    first = catalog.document(doc_id).get("versions", [{}])[0].get("date", "")
-    if not version.date or version.date == first:
+    if len(known) < 2 or not version.date or version.date == known[0].date:
         return ""
     return (date.fromisoformat(version.date) - timedelta(days=1)).isoformat()
 
@@ -143,20 +143,20 @@ def _history(chunks: list[Chunk], day: str) -> list[Change]:
     amendments: dict[tuple[str, str, str], Amendment] = {}
     for chunk in sorted(chunks, key=lambda c: c.order):
         for amendment in chunk.amended_by:
-            if amendment.in_force > day or chunk.status == "outdated":
+            if amendment.in_force > day:
                 continue
             key = (amendment.act, amendment.point, amendment.kind)
             amendments.setdefault(key, amendment)
             texts = found.setdefault(key, [])
-            if chunk.status == "superseded" and chunk.valid_to == amendment.in_force:
+            if chunk.status == "superseded":
                 texts.append(chunk.text)
-    return [Change(amendments[key], "\n".join(texts)) for key in amendments]
+    return [Change(amendments[key], "\n".join(found[key])) for key in amendments]
 
 
 def _status(current: list[Chunk], history: list[Change]) -> str:
     if not current:
         return "deleted"
-    if any(c.status == "outdated" for c in current):
+    if any(c.status == "outdated" for c in current) and history:  # outdated once the amendment is in force
         return "outdated"
     kinds = {c.status if c.status in CHANGED else "unchanged" for c in current}
     if kinds == {"unchanged"}:

@@ -114,10 +114,10 @@ def applies_from(catalog: Catalog, dates: Timeline | None, label: str) -> list[A
     ranked = [(rank, m) for m in application if m.covers and (rank := _specificity(catalog, dates.doc_id, label, m))]
     best = max((rank for rank, _ in ranked), default=0)
     source = dates.source.unit
-    chosen = [AppliesFrom(m.day, m.condition or _clause_words(m), source) for rank, m in ranked if rank == best]
+    chosen = [AppliesFrom(m.day, m.condition or m.quote, source) for rank, m in ranked if rank == best]
     if not chosen:
         chosen = [AppliesFrom(m.day, "the general date of application", source) for m in application if not m.covers]
-    parts = [AppliesFrom(m.day, f"{', '.join(r.label for r in inside)}: {m.condition or _clause_words(m)}", source)
+    parts = [AppliesFrom(m.day, f"{', '.join(r.label for r in inside)}: {m.condition or m.quote}", source)
              for m in application if (inside := [r for r in m.covers if within(r.label, label) and r.label != label])
              and not any(within(label, r.label) for r in m.covers)]
     return list(dict.fromkeys([*chosen, *parts]))
@@ -133,10 +133,6 @@ def _specificity(catalog: Catalog, doc_id: str, label: str, milestone: Milestone
              else 2 if section and r.label == container_label(chapter, section)
              else 1 if chapter and r.label == chapter else 0 for r in milestone.covers]
     return max(ranks, default=0)
-
-
-def _clause_words(milestone: Milestone) -> str:
-    return milestone.quote
 
 
 def _with_previous_day(milestone: Milestone, earlier: Timeline, before: Catalog) -> Milestone:

@@ -64,7 +64,3 @@ def version_on(document: dict[str, Any], day: str) -> Version:
     taken_effect = [v for v in known if not v.date or v.date <= day]
     return taken_effect[-1] if taken_effect else known[0]
 
-
-def is_versioned(chunks: Iterable[Chunk]) -> bool:
-    """Does any wording here have a life shorter than the document's (so that a date changes what is shown)?"""
-    return any(c.valid_from or c.valid_to for c in chunks)

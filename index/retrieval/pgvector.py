@@ -81,6 +81,7 @@ class PgVectorStore:
         self.chunks_table = sql.Identifier(f"{table}_chunks")
         self.documents_table = sql.Identifier(f"{table}_documents")
         self.connection = psycopg.connect(conninfo, autocommit=True)
+        self._dated: bool | None = None
         # HNSW returns at most ef_search rows: below `candidates` it would cut the dense list short.
         self.connection.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(max(ef_search, candidates)),))
 
@@ -109,6 +110,7 @@ class PgVectorStore:
                     copy.write_row((row, chunk.doc_id, chunk.kind, chapter_of(chunk), chunk.valid_from, chunk.valid_to,
                                     json.dumps(chunk.to_record(), ensure_ascii=False), vector_literal(vector)))
             self._create_indexes(cursor)
+        self._dated = None
 
     def _create_tables(self, cursor: psycopg.Cursor, dim: int) -> None:
         cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(self.chunks_table, self.documents_table))
@@ -176,9 +178,13 @@ class PgVectorStore:
         return [row for (row,) in self.connection.execute(statement, {**params, "n": self.candidates})]
 
     def _versioned(self) -> bool:
-        """Are superseded wordings stored? Then the date narrows every search, and the exact path serves it."""
-        return self.connection.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE valid_to <> '')")
-                                       .format(self.chunks_table)).fetchone()[0]
+        """Are dated wordings stored (superseded, or not yet in force)? Then the date narrows every search, and
+        the exact path serves it. Asked once per table load."""
+        if self._dated is None:
+            self._dated = self.connection.execute(sql.SQL(
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE valid_to <> '' OR valid_from <> '')")
+                .format(self.chunks_table)).fetchone()[0]
+        return self._dated
 
     def _check_documents(self, filters: Filters) -> None:
         if not filters.docs:
