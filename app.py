@@ -25,7 +25,7 @@ from index.answers.export import (
     safe_url,
 )
 from index.answers.highlight import Segment
-from index.answers.provision import before_last_amendment, read_provision, what_changed
+from index.answers.provision import dated_timeline, read_provision, what_changed
 from index.answers.question import KIND_NAMES, Answer, Scope, answer
 from index.answers.results import Result, catalog_of
 from index.config import settings
@@ -33,7 +33,7 @@ from index.law.catalog import Catalog, breadcrumb, reading_order
 from index.law.definitions import Definition
 from index.law.labels import unit_of
 from index.law.references import Reference, related_provisions
-from index.law.timeline import AppliesFrom, Milestone, Timeline, timeline
+from index.law.timeline import AppliesFrom, Milestone, Timeline
 from index.law.versions import parse_day, today, version_on
 from index.model import Chunk
 from index.retrieval.embedder import Embedder
@@ -479,9 +479,7 @@ def timeline_view(catalog: Catalog) -> None:
     index = load_searcher(str(settings().data_dir), settings().model).index
     timelines = {}
     for document in catalog.documents:
-        earlier = before_last_amendment(catalog, document["doc_id"], as_of())
-        before = catalog_for(str(index.path), earlier, index) if earlier else None
-        if found := timeline(catalog, document["doc_id"], before):
+        if found := dated_timeline(lambda on: catalog_for(str(index.path), on, index), document["doc_id"], as_of()):
             timelines[document["doc_id"]] = found
     if not timelines:
         st.info("None of the indexed documents has a dated “entry into force and application” article.")

@@ -9,12 +9,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-from index.answers.provision import NotInForce, before_last_amendment, read_provision
+from index.answers.provision import NotInForce, dated_timeline, read_provision
 from index.answers.question import Scope, answer
 from index.answers.results import Result, ask, catalog_of
 from index.config import settings as load_settings
 from index.evaluate import evaluate, load_questions, summary
-from index.law.timeline import timeline
 from index.law.versions import parse_day, today
 from index.retrieval.search import QueryError, Searcher, SearchOptions
 from index.retrieval.store import IndexUnavailable
@@ -144,9 +143,7 @@ def _show(args: argparse.Namespace, searcher: Searcher) -> int:
 
 def _timeline(args: argparse.Namespace, searcher: Searcher) -> int:
     index = searcher.index
-    catalog = catalog_of(index, args.as_of)
-    earlier = before_last_amendment(catalog, args.doc, args.as_of)
-    dates = timeline(catalog, args.doc, catalog_of(index, earlier) if earlier else None)
+    dates = dated_timeline(lambda on: catalog_of(index, on), args.doc, args.as_of)
     if dates is None:
         raise NotInForce(f"{args.doc}: no dated application clause found (or no such document)")
     if args.json:

@@ -45,12 +45,11 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
 
-from index.answers.provision import NotInForce, before_last_amendment, read_provision
+from index.answers.provision import NotInForce, dated_timeline, read_provision
 from index.answers.question import Scope, answer
 from index.answers.results import CatalogCache, Result
 from index.config import Settings
 from index.config import settings as load_settings
-from index.law.timeline import timeline
 from index.law.versions import parse_day, today
 from index.retrieval.embedder import Embedder
 from index.retrieval.search import MAX_QUERY_CHARS, QueryError, Searcher
@@ -338,9 +337,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         """The act's dated milestones, read from its application article as in force on `as_of` (default today);
         a date an amendment moved carries `previous_date`."""
         index, day = searcher.index, _day(as_of) or today()
-        catalog = catalogs.of(index, day)
-        earlier = before_last_amendment(catalog, doc_id, day)
-        found = timeline(catalog, doc_id, catalogs.of(index, earlier) if earlier else None)
+        found = dated_timeline(lambda on: catalogs.of(index, on), doc_id, day)
         if found is None:
             raise HTTPException(404, _missing_unit(index, doc_id, "") if not index.document(doc_id)
                                 else f"{doc_id} has no dated application clause")

@@ -9,6 +9,7 @@ amended), with the dates an amendment moved marked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from index.law.catalog import Catalog, reading_order, unit_chunks
 from index.law.labels import Label, sort_key, unit_of
 from index.law.references import Reference, references_in
-from index.law.timeline import AppliesFrom, applies_from, timeline
+from index.law.timeline import AppliesFrom, Timeline, applies_from, timeline
 from index.law.versions import Version, today, version_on, versions
 from index.model import Amendment, Chunk
 from index.retrieval.store import LoadedIndex
@@ -126,6 +127,14 @@ def _recitals_by_unit(catalog: Catalog, doc_id: str) -> dict[str, list[Reference
                 if reference.doc_id == doc_id:
                     found.setdefault(unit_of(reference.label), {})[Reference(chunk.doc_id, chunk.unit)] = None
     return {unit: list(recitals) for unit, recitals in found.items()}
+
+
+def dated_timeline(catalog_on: Callable[[str], Catalog], doc_id: str, day: str = "") -> Timeline | None:
+    """The act's milestones as its application article reads on `day`, each date the last amendment in force
+    moved marked with what it was; `catalog_on(day)` gives the catalog of a day (the front door's cache)."""
+    catalog = catalog_on(day or today())
+    earlier = before_last_amendment(catalog, doc_id, day)
+    return timeline(catalog, doc_id, catalog_on(earlier) if earlier else None)
 
 
 def before_last_amendment(catalog: Catalog, doc_id: str, day: str = "") -> str:

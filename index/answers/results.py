@@ -88,8 +88,12 @@ class CatalogCache:
         with self._lock:
             if self._build != index.path:
                 self._build, self._by_day = index.path, {}
-            if day not in self._by_day:
-                if len(self._by_day) >= self.DAYS:
-                    self._by_day.pop(next(iter(self._by_day)))
-                self._by_day[day] = catalog_of(index, day)
-            return self._by_day[day]
+            found = self._by_day.get(day)
+        if found is None:  # made outside the lock: other days' requests need not wait 0.4 s for it
+            found = catalog_of(index, day)
+            with self._lock:
+                if self._build == index.path:
+                    if len(self._by_day) >= self.DAYS:
+                        self._by_day.pop(next(iter(self._by_day)))
+                    found = self._by_day.setdefault(day, found)
+        return found
