@@ -17,7 +17,7 @@ from index.law.catalog import Catalog, breadcrumb, chapter_of, unit_chunks
 from index.law.definitions import definitions_in, glossary_of
 from index.law.labels import unit_of
 from index.law.references import Reference, references_in, related_provisions
-from index.law.timeline import application_article, timeline
+from index.law.timeline import application_article, applies_from, timeline
 from index.model import Chunk
 from index.retrieval import store
 
@@ -241,18 +241,53 @@ def test_article_113_becomes_dated_milestones_linked_to_what_they_cover() -> Non
     assert [r.label for r in article_6.covers] == ["Article 6(1)"]
 
 
+def test_transitional_deadlines_cover_what_their_sentence_names() -> None:
+    transitional = "AI systems already placed on the market or put into service"
+    path = ("Chapter XII — Final provisions", f"Article 111 — {transitional}")
+    paragraphs = ["Without prejudice to Article 5, point (a), providers of high-risk AI systems shall comply by "
+                  "2 August 2030.",
+                  "Providers of AI systems that have been placed on the market before 2 August 2026 shall comply "
+                  "with Article 6(1) by 2 December 2026.",
+                  "Operators shall cooperate with the authorities."]  # no date: no deadline
+    article = [chunk(f"Article 111({i})", p, heading=transitional, path=path, order=200 + i, doc_id="ai-act")
+               for i, p in enumerate(paragraphs, 1)]
+    high_risk = chunk("Article 9", "text", path=("Chapter III — High-risk AI systems", "Article 9 — x"),
+                      order=50, doc_id="ai-act")
+    base = article_113_catalog()
+    catalog = catalog_of([*base.chunks_of["ai-act"], high_risk, *article], base.documents)
+    dates = timeline(catalog, "ai-act")
+    deadlines = [(m.day, [r.label for r in m.covers], m.source) for m in dates.milestones
+                 if m.event == "Transitional period"]
+    assert deadlines == [(date(2026, 12, 2), ["Article 6(1)"], "Article 111(2)"),
+                         (date(2030, 8, 2), ["Chapter III"], "Article 111(1)")]
+    assert dates.milestones[-1].quote == "providers of high-risk AI systems shall comply by 2 August 2030"
+    article_9 = applies_from(catalog, dates, "Article 9")
+    assert [(a.day, a.source) for a in article_9] == [(date(2026, 8, 2), "Article 113"),
+                                                      (date(2030, 8, 2), "Article 111(1)")]
+    assert article_9[-1].condition.startswith("transitional period: providers of high-risk")
+    article_6 = [a.condition for a in applies_from(catalog, dates, "Article 6") if a.source.startswith("Article 111")]
+    assert article_6[0].startswith("Article 6(1): transitional period")
+
+
 @pytest.mark.slow
 def test_the_real_ai_act_timeline_and_glossary(corpus_index: Settings) -> None:
     loaded = store.load(corpus_index)
     catalog = results.catalog_of(loaded, "2026-12-01")
     dates = timeline(catalog, "ai-act")
     assert dates.source.unit == "Article 113"
-    assert [m.day for m in dates.milestones] == [date(2024, 8, 1), date(2025, 2, 2), date(2025, 8, 2),
-                                                 date(2026, 7, 27), date(2026, 8, 2), date(2026, 12, 2),
-                                                 date(2027, 12, 2), date(2028, 8, 2)]
+    application = [m.day for m in dates.milestones if m.event != "Transitional period"]
+    assert application == [date(2024, 8, 1), date(2025, 2, 2), date(2025, 8, 2), date(2026, 7, 27),
+                           date(2026, 8, 2), date(2026, 12, 2), date(2027, 12, 2), date(2028, 8, 2)]
+    transitional = {m.source: (m.day, [r.label for r in m.covers]) for m in dates.milestones if m.source}
+    assert transitional == {"Article 111(1)": (date(2030, 12, 31), ["Annex X"]),
+                            "Article 111(2)": (date(2030, 8, 2), ["Chapter III"]),
+                            "Article 111(3)": (date(2027, 8, 2), ["Chapter V"]),
+                            "Article 111(4)": (date(2026, 12, 2), ["Article 50(2)"])}  # inserted by 2026/1744
     original = timeline(results.catalog_of(loaded, "2026-01-01"), "ai-act")
-    assert [m.day for m in original.milestones] == [date(2024, 8, 1), date(2025, 2, 2), date(2025, 8, 2),
-                                                    date(2026, 8, 2), date(2027, 8, 2)]
+    assert [m.day for m in original.milestones if not m.source] == [date(2024, 8, 1), date(2025, 2, 2),
+                                                                    date(2025, 8, 2), date(2026, 8, 2),
+                                                                    date(2027, 8, 2)]
+    assert "Article 111(4)" not in {m.source for m in original.milestones}
     assert timeline(catalog, "gdpr").milestones[-1].day == date(2018, 5, 25)
     deployer = next(d for d in catalog.glossaries["ai-act"].definitions if d.term == "deployer")
     assert deployer.label == "Article 3(4)"

@@ -12,9 +12,16 @@ amending act moved carries the date it replaced. Entry into force "on the
 twentieth day following that of its publication" is dated from the document's
 recorded version date, and says so.
 
+An act's transitional article ("AI systems already placed on the market...")
+adds deadlines for what was on the market before: each sentence that says "by
+<date>" becomes a "Transitional period" milestone covering the provisions it
+names, and the chapter whose subject it names ("high-risk AI systems": Chapter
+III, as the chapter's own title says).
+
 `applies_from` turns the milestones into the dates one provision applies from:
 the most specific clause that names it (or its chapter or section), each date
-with its condition, else the act's general date.
+with its condition, else the act's general date; then the transitional deadlines
+that cover it.
 """
 
 from __future__ import annotations
@@ -40,9 +47,14 @@ _IN_FORCE = re.compile(
     r"following\s+(?:that\s+of\s+)?its\s+publication)[^.;]*"
 )
 _APPLICATION_HEADING = re.compile(r"entry into force|application", re.IGNORECASE)
+_TRANSITIONAL_HEADING = re.compile(r"already placed on the market|transitional", re.IGNORECASE)
+_BY_DATE = re.compile(rf"[^.;]*?\bby\s+(?P<date>{_DATE})[^.;]*")
+_WITHOUT_PREJUDICE = re.compile(r"^\s*Without\s+prejudice\s+to\s+[^,]*(?:,\s*(?:\w+\s+paragraph|point\s+\(\w+\)))*,\s*",
+                                re.IGNORECASE)
 _EXCEPTION = re.compile(r"\b(?:with\s+the\s+exception\s+of|except)\b(?P<excepted>.*)", re.IGNORECASE)
 _POINT_MARKER = re.compile(r"^\s*\(\w{1,4}\)\s*")
 _WHOLE_ACT = re.compile(r"^(?:It|This\s+\w+)$")
+TRANSITIONAL = "Transitional period"
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fifth": 5, "seventh": 7, "tenth": 10, "fifteenth": 15,
             "twentieth": 20, "thirtieth": 30}
 
@@ -57,12 +69,14 @@ class Milestone:
     note: str = ""  # how a computed date was computed
     condition: str = ""  # "as regards AI systems classified as high-risk pursuant to Article 6(2) and Annex III"
     previous_day: date | None = None  # the date an amending act replaced, for the same provisions
+    source: str = ""  # the provision that says so when it is not the application article: "Article 111(4)"
 
     def to_json(self) -> dict[str, object]:
         return {"date": self.day.isoformat(), "event": self.event, "text": self.quote,
                 "covers": [r.label for r in self.covers], "except": [r.label for r in self.excepted],
                 "condition": self.condition, "note": self.note,
-                "previous_date": self.previous_day.isoformat() if self.previous_day else None}
+                "previous_date": self.previous_day.isoformat() if self.previous_day else None,
+                **({"source": self.source} if self.source else {})}
 
 
 @dataclass(frozen=True)
@@ -93,7 +107,8 @@ def timeline(catalog: Catalog, doc_id: str, before: Catalog | None = None) -> Ti
         return None
     text = unit_text(catalog, doc_id, source.unit)
     published = _version_date(catalog, doc_id)
-    milestones = [*_entry_into_force(text, published), *_application_dates(text, doc_id, catalog)]
+    milestones = [*_entry_into_force(text, published), *_application_dates(text, doc_id, catalog),
+                  *_transitional_deadlines(catalog, doc_id)]
     if before is not None and (earlier := timeline(before, doc_id)) is not None:
         milestones = [_with_previous_day(m, earlier, before) for m in milestones]
     return Timeline(doc_id, source, tuple(sorted(milestones, key=lambda m: m.day))) if milestones else None
@@ -106,7 +121,8 @@ def applies_from(catalog: Catalog, dates: Timeline | None, label: str) -> list[A
     section, which beats one naming its chapter; a clause that excepts the provision
     does not count; with none, the act's general date. Clauses that date a part of
     the provision ("Article 5(1)(ba)" inside "Article 5") are added, naming that part.
-    Recitals apply from no date: they explain, they do not bind.
+    Recitals apply from no date: they explain, they do not bind. Transitional
+    deadlines that cover the provision follow, each naming its source.
     """
     if dates is None or label.startswith("Recital"):
         return []
@@ -117,10 +133,20 @@ def applies_from(catalog: Catalog, dates: Timeline | None, label: str) -> list[A
     chosen = [AppliesFrom(m.day, m.condition or m.quote, source) for rank, m in ranked if rank == best]
     if not chosen:
         chosen = [AppliesFrom(m.day, "the general date of application", source) for m in application if not m.covers]
-    parts = [AppliesFrom(m.day, f"{', '.join(r.label for r in inside)}: {m.condition or m.quote}", source)
-             for m in application if (inside := [r for r in m.covers if within(r.label, label) and r.label != label])
-             and not any(within(label, r.label) for r in m.covers)]
-    return list(dict.fromkeys([*chosen, *parts]))
+    parts = [AppliesFrom(m.day, f"{named}{m.condition or m.quote}", source)
+             for m in application if (named := _parts_named(m, label))]
+    transitional = [AppliesFrom(m.day, f"{_parts_named(m, label)}transitional period: {m.quote}", m.source)
+                    for m in dates.milestones if m.event == TRANSITIONAL
+                    and (_specificity(catalog, dates.doc_id, label, m) or _parts_named(m, label))]
+    return list(dict.fromkeys([*chosen, *parts, *transitional]))
+
+
+def _parts_named(milestone: Milestone, label: str) -> str:
+    """ "Article 5(1)(ba): " when the milestone covers parts of `label` but not `label` itself; else ""."""
+    if any(within(label, r.label) for r in milestone.covers):
+        return ""
+    inside = [r.label for r in milestone.covers if within(r.label, label) and r.label != label]
+    return f"{', '.join(inside)}: " if inside else ""
 
 
 def _specificity(catalog: Catalog, doc_id: str, label: str, milestone: Milestone) -> int:
@@ -160,6 +186,28 @@ def application_article(catalog: Catalog, doc_id: str) -> TocEntry | None:
     headed = [e for e in articles if _APPLICATION_HEADING.search(e.title)]
     dated = [e for e in headed or articles if _APPLIES.search(unit_text(catalog, doc_id, e.unit))]
     return dated[-1] if dated else None
+
+
+def _transitional_deadlines(catalog: Catalog, doc_id: str) -> list[Milestone]:
+    """ "Providers of ... placed on the market before D1 shall ... comply with Article 50(2) by D2": one milestone each."""
+    articles = [e for e in catalog.contents.get(doc_id, ()) if e.kind == "article"]
+    found = []
+    for entry in (e for e in articles if _TRANSITIONAL_HEADING.search(e.title)):
+        for chunk in catalog.chunks(doc_id, entry.unit):
+            for match in _BY_DATE.finditer(chunk.text):
+                sentence = _WITHOUT_PREJUDICE.sub("", _POINT_MARKER.sub("", match.group(0))).strip()
+                covers = (*references_in(sentence, doc_id, catalog), *_chapters_named(sentence, doc_id, catalog))
+                if covers:
+                    found.append(Milestone(_parse_date(match["date"]), TRANSITIONAL, sentence, tuple(covers),
+                                           source=chunk.label))
+    return found
+
+
+def _chapters_named(sentence: str, doc_id: str, catalog: Catalog) -> list[Reference]:
+    """The chapters whose subject the sentence names: "high-risk AI systems" is Chapter III's title."""
+    lowered = " ".join(sentence.lower().split())
+    return [Reference(doc_id, chapter) for chapter, title in catalog.chapters(doc_id).items()
+            if (subject := title.partition("—")[2].strip().lower()) and subject in lowered]
 
 
 def _application_dates(text: str, doc_id: str, catalog: Catalog) -> list[Milestone]:
