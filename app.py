@@ -9,6 +9,8 @@ reach st.markdown; nothing here renders HTML.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
@@ -18,6 +20,7 @@ import streamlit as st
 from index.answers.export import (
     DISCLAIMER,
     answer_markdown,
+    checklist_markdown,
     citation_line,
     escape_inline,
     escape_markdown,
@@ -28,10 +31,12 @@ from index.answers.highlight import Segment
 from index.answers.provision import dated_timeline, read_provision, what_changed
 from index.answers.question import KIND_NAMES, Answer, Scope, answer
 from index.answers.results import Result, catalog_of
+from index.assessment.assess import ROLES, Answers, Assessment, Assessor
 from index.config import settings
 from index.law.catalog import Catalog, breadcrumb, reading_order
 from index.law.definitions import Definition
 from index.law.labels import unit_of
+from index.law.obligations import RegisterError
 from index.law.references import Reference, related_provisions
 from index.law.timeline import AppliesFrom, Milestone, Timeline
 from index.law.versions import parse_day, today, version_on
@@ -40,7 +45,12 @@ from index.retrieval.embedder import Embedder
 from index.retrieval.search import QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
 
-TABS = ("Ask", "Browse", "What applies when")
+TABS = ("Ask", "Assess my system", "Browse", "What applies when")
+VERDICTS = {"prohibited": ("Prohibited", "red", ":material/block:"),
+            "high-risk": ("High-risk", "orange", ":material/warning:"),
+            "limited": ("Transparency duty", "blue", ":material/visibility:"),
+            "minimal": ("No specific duty", "green", ":material/check_circle:")}
+ASSESS_EXAMPLE = "We run a chatbot on our web shop that answers customers' questions about orders."
 EXAMPLES = (
     "Which AI practices are prohibited?",
     "What must deployers of high-risk AI systems do?",
@@ -88,6 +98,15 @@ def open_index() -> tuple[Searcher, Catalog]:
         st.caption(escape_markdown(f"Looked in {config.data_dir} (set REGKB_DATA_DIR to use another folder). {error}"))
         st.stop()
     return searcher, catalog_for(str(index.path), as_of(), index)
+
+
+@st.cache_resource(show_spinner="Preparing the assessment (first use only)…", max_entries=4)
+def assessor_for(build: str, day: str, _catalog: Catalog, _searcher: Searcher) -> Assessor | None:
+    """One assessor per build and day; None (with the reason logged on the page) when the index lacks the AI Act."""
+    try:
+        return Assessor(_catalog, _searcher.embedder, _searcher.settings)
+    except RegisterError:
+        return None
 
 
 def as_of() -> str:
@@ -166,7 +185,8 @@ def ask_view(searcher: Searcher, catalog: Catalog) -> None:
         st.caption("Ask in plain words. Every answer is a passage of the official text, cited and linked to EUR-Lex.")
         return
     try:
-        result = answer(searcher, catalog, question, scope)
+        result = answer(searcher, catalog, question, scope,
+                        assessor=assessor_for(str(searcher.index.path), as_of(), catalog, searcher))
     except QueryError as error:
         message = escape_markdown(str(error))
         st.warning(f"{message[:1].upper()}{message[1:]}.", icon=":material/edit_note:")
@@ -209,12 +229,40 @@ def show_answer(result: Answer, catalog: Catalog) -> None:
                                    f"{result.seconds:.2f} s"), width="content")
         st.download_button("Download as Markdown", answer_markdown(result, catalog), file_name="regkb-answer.md",
                            mime="text/markdown", icon=":material/download:", on_click="ignore", type="tertiary")
+    if result.verdict:
+        verdict_card(result.verdict, catalog)
     glance(result)
     if any(r.hit.version.get("text", "").startswith("as amended") for r in result.results):
         st.caption(f":material/history_edu: {escape_markdown(CONSOLIDATION_NOTICE)}")
     for rank, item in enumerate(result.results, start=1):
         result_card(rank, item, result, catalog)
     attributions(catalog, [r.hit.chunk.doc_id for r in result.results])
+
+
+def verdict_card(verdict: Assessment, catalog: Catalog) -> None:
+    """What decides the practice the question describes: "Prohibited: Article 5(1)(f) ..., applies since ..."."""
+    name, color, icon = VERDICTS[verdict.risk_class]
+    decisive = verdict.categories[0]
+    dates = verdict.category_dates.get(decisive.category.id, ())
+    when = f"; applies {'since' if dates and dates[0].day <= date.today() else 'from'} " \
+           f"{long_date(dates[0].day.isoformat())}" if dates else ""
+    with st.container(border=True):
+        st.markdown(f":{color}-badge[{icon} {name}] **{escape_inline(' and '.join(decisive.category.provisions))} "
+                    f"AI Act**: {escape_inline(decisive.category.title)}{escape_inline(when)}")
+        if decisive.category.exception:
+            st.caption(escape_markdown(decisive.category.exception))
+        duties = [d for d in verdict.duties if d.duty.label != "Article 4"][:4]
+        if duties:
+            st.markdown("\n".join(f"- **{escape_inline(d.citation)}** {escape_inline(d.duty.text)}" for d in duties))
+        st.caption(escape_markdown(f"From RegKB's assessment of your question as a {verdict.role}; "
+                                   f"{verdict.version}. Not legal advice."))
+        st.button("Assess it in detail", key="to-assess", type="tertiary", icon=":material/fact_check:",
+                  on_click=_assess_question, args=(verdict.text,))
+
+
+def _assess_question(text: str) -> None:
+    st.session_state["view"] = "Assess my system"
+    st.session_state["describe"] = text
 
 
 def glance(result: Answer) -> None:
@@ -338,6 +386,86 @@ def card_actions(rank: int, result: Result, catalog: Catalog) -> None:
 def attributions(catalog: Catalog, doc_ids: list[str]) -> None:
     lines = [catalog.document(d).get("attribution", "") for d in dict.fromkeys(doc_ids)]
     st.caption("  \n".join(escape_markdown(line) for line in lines if line))
+
+
+# ---- Assess my system -----------------------------------------------------------------------------------
+
+
+def assess_view(searcher: Searcher, catalog: Catalog) -> None:
+    assessor = assessor_for(str(searcher.index.path), as_of(), catalog, searcher)
+    if assessor is None:
+        st.warning("The assessment needs the AI Act in the index. " + INGEST_COMMAND, icon=":material/search_off:")
+        return
+    st.text_area("Describe your AI system", key="describe", placeholder=ASSESS_EXAMPLE, height=110,
+                 help="What it does, for whom, and whether you build it or use a product someone else built.")
+    text = " ".join(st.session_state.get("describe", "").split())
+    if not text:
+        st.caption("RegKB proposes your role, the categories of the AI Act your system falls in and the duties "
+                   "that follow, each cited and dated; you confirm or change every answer.")
+        return
+    proposal = assessor.assess(text, as_of=as_of())
+    answers = questionnaire(proposal, assessor, key=hashlib.sha1(text.encode()).hexdigest()[:12])
+    outcome = assessor.assess(text, answers=answers, as_of=as_of()) if answers != Answers() else proposal
+    assessment_outcome(outcome)
+
+
+def questionnaire(proposal: Assessment, assessor: Assessor, key: str) -> Answers:
+    """Every question in plain words with the provision behind it, pre-filled from the description."""
+    with st.container(border=True):
+        st.markdown("**Your answers** · :gray[pre-filled from your description: confirm or change them]")
+        roles = list(ROLES)
+        role = st.radio("Do you build the system, or use one?", roles, index=roles.index(proposal.role),
+                        key=f"role-{key}", horizontal=True,
+                        format_func=lambda r: {"provider": "We build it / sell it (provider, Article 3(3))",
+                                               "deployer": "We use it (deployer, Article 3(4))"}[r])
+        st.markdown("Does your system do any of these?")
+        offered = [*proposal.categories, *proposal.candidates]
+        chosen = tuple(m.category.id for m in offered
+                       if st.checkbox(f"{m.category.title} ({m.category.label})",
+                                      value=m in proposal.categories, key=f"cat-{key}-{m.category.id}",
+                                      help=escape_markdown(m.category.exception) or None))
+        st.markdown("Is any of these true?")
+        exclusions = [m.category for m in assessor.matcher.exclusions()]
+        excluded = tuple(c.id for c in exclusions
+                         if st.checkbox(f"{c.title} ({c.label})", value=False, key=f"exc-{key}-{c.id}"))
+    confirmed = Answers(role, chosen, excluded)
+    unchanged = (role == proposal.role and set(chosen) == {m.category.id for m in proposal.categories}
+                 and not excluded)
+    return Answers() if unchanged else confirmed
+
+
+def assessment_outcome(outcome: Assessment) -> None:
+    name, color, icon = VERDICTS[outcome.risk_class]
+    with st.container(border=True):
+        st.markdown(f"### :{color}-badge[{icon} {name}]")
+        for match in outcome.categories:
+            dates = outcome.category_dates.get(match.category.id, ())
+            since = f" · applies from {long_date(dates[0].day.isoformat())}" if dates else ""
+            st.markdown(f"**{escape_inline(' and '.join(match.category.provisions))}** · "
+                        f"{escape_inline(match.category.title)}{escape_inline(since)}")
+            evidence = [e for e in match.evidence if e.kind != "cue"][:1]
+            cues = [e.text for e in match.evidence if e.kind == "cue"]
+            st.caption(escape_markdown("Matched: " + "; ".join([*(f"“{e.text[:140]}” ({e.score:.2f})" for e in evidence),
+                                                                  *(f"words: {c}" for c in cues)])
+                                       + f" · score {match.score:.2f}"))
+        st.caption(escape_markdown(outcome.version))
+    if outcome.duties:
+        st.markdown(f"**Your duties as {escape_inline(outcome.role)}** ({len(outcome.duties)})")
+        for duty in outcome.duties:
+            with st.container(border=True):
+                condition = f" · :gray[{escape_inline(duty.duty.condition)}]" if duty.duty.condition else ""
+                st.markdown(f"**{escape_inline(duty.citation)}** {escape_inline(duty.duty.text)}{condition}")
+                applies_from_line(duty.applies_from, "AI Act" if duty.duty.doc == "ai-act" else duty.duty.doc.upper())
+                if duty.duty.penalty:
+                    st.caption(escape_markdown(f"Penalty: {duty.duty.penalty}"))
+    for sentence in outcome.undecided:
+        st.info(escape_markdown(sentence), icon=":material/help:")
+    with st.container(horizontal=True):
+        st.download_button("Checklist (Markdown)", checklist_markdown(outcome), file_name="regkb-assessment.md",
+                           mime="text/markdown", icon=":material/download:", on_click="ignore", type="tertiary")
+        st.download_button("Checklist (JSON)", json.dumps(outcome.to_json(), ensure_ascii=False, indent=2),
+                           file_name="regkb-assessment.json", mime="application/json", icon=":material/download:",
+                           on_click="ignore", type="tertiary")
 
 
 # ---- Browse --------------------------------------------------------------------------------------------
@@ -534,10 +662,13 @@ def main() -> None:
     st.set_page_config(page_title="RegKB · EU AI regulation", page_icon=":material/balance:", layout="centered")
     header()
     searcher, catalog = open_index()
-    ask_tab, browse_tab, when_tab = st.tabs(TABS, key="view", bind="query-params", on_change="rerun")
+    ask_tab, assess_tab, browse_tab, when_tab = st.tabs(TABS, key="view", bind="query-params", on_change="rerun")
     if ask_tab.open:
         with ask_tab:
             ask_view(searcher, catalog)
+    if assess_tab.open:
+        with assess_tab:
+            assess_view(searcher, catalog)
     if browse_tab.open:
         with browse_tab:
             browse_view(catalog)

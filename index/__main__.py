@@ -9,9 +9,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+from index.answers.export import checklist_markdown
 from index.answers.provision import NotInForce, dated_timeline, read_provision
 from index.answers.question import Scope, answer
 from index.answers.results import Result, ask, catalog_of
+from index.assessment.assess import ROLES, Assessor
 from index.config import settings as load_settings
 from index.evaluate import evaluate, load_questions, summary
 from index.law.versions import parse_day, today
@@ -56,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     _as_of(dates)
     dates.add_argument("--json", action="store_true", help="machine-readable output")
     dates.set_defaults(run=_timeline)
+
+    assess = commands.add_parser("assess", help="risk class, categories and duties of a described AI system")
+    assess.add_argument("text", nargs="?", help='e.g. "We run a chatbot on our web shop that answers customers"')
+    assess.add_argument("--role", choices=ROLES, help="your role (default: read from the description)")
+    assess.add_argument("--batch", type=Path, metavar="FILE.jsonl",
+                        help='one {"id", "text", "role"} object per line; prints one result per line')
+    _as_of(assess)
+    assess.add_argument("--json", action="store_true", help="machine-readable output")
+    assess.set_defaults(run=_assess)
 
     score = commands.add_parser("eval", help="Recall@1/5/10, MRR@10, nDCG@10 on a JSONL question set")
     score.add_argument("questions", type=Path)
@@ -157,6 +168,35 @@ def _timeline(args: argparse.Namespace, searcher: Searcher) -> int:
         print(f"  {m.day:%-d %B %Y}{moved}  {m.event}: {covers}" + (f", {m.condition}" if m.condition else ""))
         print(textwrap.indent(textwrap.fill(f"“{m.quote}”", 92), "      "))
     return 0
+
+
+def _assess(args: argparse.Namespace, searcher: Searcher) -> int:
+    if (args.text is None) == (args.batch is None):
+        raise ValueError("give a description, or --batch FILE.jsonl")
+    assessor = Assessor(catalog_of(searcher.index, args.as_of), searcher.embedder, searcher.settings)
+    if args.batch is None:
+        assessment = assessor.assess(args.text, args.role, as_of=args.as_of)
+        print(json.dumps(assessment.to_json(), ensure_ascii=False, indent=2) if args.json
+              else checklist_markdown(assessment))
+        return 0
+    for number, line in enumerate(args.batch.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            item = _batch_item(line, args.batch, number)
+            record = assessor.assess(item["text"], item.get("role") or args.role, as_of=args.as_of).to_json()
+            print(json.dumps({"id": item.get("id", number), **record}, ensure_ascii=False))
+    return 0
+
+
+def _batch_item(line: str, path: Path, number: int) -> dict:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}:{number}: not JSON ({error.msg})") from error
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+        raise ValueError(f'{path}:{number}: each line needs {{"id", "text", "role"}} with a text')
+    if item.get("role") not in (None, "", *ROLES):
+        raise ValueError(f"{path}:{number}: role {item['role']!r} is not one of {', '.join(ROLES)}")
+    return item
 
 
 def _eval(args: argparse.Namespace, searcher: Searcher) -> int:

@@ -1,4 +1,4 @@
-"""HTTP JSON API over the same core as the CLI and the app: search, provisions, documents, health.
+"""HTTP JSON API over the same core as the CLI and the app: search, provisions, assessment, documents, health.
 
     python -m index.api --host 127.0.0.1 --port 8000
 
@@ -41,6 +41,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
@@ -48,16 +49,20 @@ from starlette.types import Scope as AsgiScope
 from index.answers.provision import NotInForce, dated_timeline, read_provision
 from index.answers.question import Scope, answer
 from index.answers.results import CatalogCache, Result
+from index.assessment.assess import Answers, Assessor, AssessorCache
 from index.config import Settings
 from index.config import settings as load_settings
+from index.law.obligations import RegisterError
 from index.law.versions import parse_day, today
 from index.retrieval.embedder import Embedder
 from index.retrieval.search import MAX_QUERY_CHARS, QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
 
 MAX_API_K = 50
+MAX_DESCRIPTION_CHARS = 4_000
 MAX_URL_BYTES = 16_384  # a 1,000-character query is at most 12,000 bytes percent-encoded
-MAX_BODY_BYTES = 0  # every endpoint is a GET: a request body is never needed
+MAX_BODY_BYTES = 16_384  # POST bodies (a description to assess); a GET takes none
+BODY_METHODS = frozenset({"POST"})
 MODEL_THREADS = 1  # torch intra-op threads in the server: concurrency comes from batching (see BatchingEmbedder)
 PRIVATE_DOCUMENT_FIELDS = frozenset({"cache_key"})  # ingest's bookkeeping, not the document's
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token
@@ -145,6 +150,21 @@ class DocumentsResponse:
     documents: list[dict[str, Any]]
 
 
+class AnswersBody(BaseModel):
+    """What the user confirmed in the questionnaire; a field left out keeps the proposal."""
+
+    role: Literal["provider", "deployer"] | None = None
+    categories: tuple[str, ...] | None = None
+    exclusions: tuple[str, ...] | None = None
+
+
+class AssessRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_DESCRIPTION_CHARS, description="the AI system, in your words")
+    role: Literal["provider", "deployer"] | None = None
+    as_of: str = Field("", max_length=10, description="YYYY-MM-DD: the law in force on this day (default: today)")
+    answers: AnswersBody | None = None
+
+
 @dataclass(eq=False)
 class _Pending:
     text: str
@@ -228,7 +248,7 @@ def error_response(status: int, code: str, message: str, headers: Mapping[str, s
 
 
 class RequestLimits:
-    """Refuses oversized requests before routing: 414 for a long URL, 413 for any request body."""
+    """Refuses oversized requests before routing: 414 for a long URL, 413 for a body on a GET or over the limit."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -247,8 +267,11 @@ class RequestLimits:
             return 414, "uri_too_long", f"the URL is {url_bytes:,} bytes; the limit is {MAX_URL_BYTES:,}"
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"0")
-        if b"transfer-encoding" in headers or not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            return 413, "body_too_large", "this API takes no request body: pass parameters in the query string"
+        limit = MAX_BODY_BYTES if scope.get("method") in BODY_METHODS else 0
+        if b"transfer-encoding" in headers or not length.isdigit() or int(length) > limit:
+            if limit:
+                return 413, "body_too_large", f"the request body is over {limit:,} bytes or has no Content-Length"
+            return 413, "body_too_large", "a GET takes no request body: pass parameters in the query string"
         return None
 
 
@@ -276,14 +299,20 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     """The API over one data directory; tests pass their own settings, config and (already loaded) embedder."""
     settings = settings or load_settings()
     config = config or ApiConfig.from_env()
-    encoder = BatchingEmbedder(embedder or Embedder(settings.model))
+    model = embedder or Embedder(settings.model)
+    encoder = BatchingEmbedder(model)
     searcher = Searcher(settings, encoder)  # type: ignore[arg-type]  # it has what Searcher uses: query, model_id
     search_slots = anyio.CapacityLimiter(config.search_threads)
     catalogs = CatalogCache()
+    assessors = AssessorCache(model, settings, query=encoder.query)
+
+    def assessor(day: str) -> Assessor:
+        index = searcher.index
+        return assessors.of(index.path, day or today(), lambda: catalogs.of(index, day))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await anyio.to_thread.run_sync(_warm_up, searcher)
+        await anyio.to_thread.run_sync(_warm_up, searcher, assessor)
         yield
         encoder.close()
 
@@ -292,8 +321,8 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     _install_error_handlers(app)
     app.add_middleware(RequestLimits)
     if config.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET"],
-                           allow_headers=["Authorization"], max_age=600)
+        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"], max_age=600)
     errors: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 503)}
 
     @app.get("/search", response_model=SearchResponse, responses=errors, dependencies=protected)
@@ -343,6 +372,24 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
                                 else f"{doc_id} has no dated application clause")
         return TimelineResponse(doc_id, day, found.source.unit, [m.to_json() for m in found.milestones])
 
+    @app.post("/assess", responses=errors, dependencies=protected)
+    async def assess(request: AssessRequest) -> dict[str, Any]:
+        """A described AI system assessed: proposed role, matching categories with their evidence, risk class
+        (prohibited, high-risk, limited, minimal), the role's duties with citations and dates, and what the
+        description cannot decide. `answers` carries what the user confirmed (role, category and exclusion ids)."""
+        day = _day(request.as_of)
+        answers = Answers(**request.answers.model_dump()) if request.answers else Answers()
+
+        def assessed() -> dict[str, Any]:
+            return assessor(day).assess(request.text, request.role, answers, day).to_json()
+
+        try:
+            return await anyio.to_thread.run_sync(assessed, limiter=search_slots)
+        except RegisterError as error:  # the index lacks what the register cites: not the request's fault
+            raise IndexUnavailable(f"the assessment cannot run on this index: {error}") from error
+        except ValueError as error:
+            raise HTTPException(400, str(error)) from error
+
     @app.get("/documents", response_model=DocumentsResponse, responses=errors, dependencies=protected)
     def documents() -> DocumentsResponse:
         """The indexed documents: titles, version dates, sources and attribution, as recorded at ingest."""
@@ -383,13 +430,16 @@ def _missing_unit(index: LoadedIndex, doc_id: str, label: str) -> str:
     return f"no provision {label!r} in {doc_id} (labels look like 'Article 5(1)(f)', 'Recital 12', 'Annex III')"
 
 
-def _warm_up(searcher: Searcher) -> None:
-    """Load the index and the model before the first request rather than during it."""
+def _warm_up(searcher: Searcher, assessor: Callable[[str], Assessor]) -> None:
+    """Load the index, the model and the assessment's vectors before the first request rather than during it."""
     searcher.embedder.query("warm-up")
     try:
         searcher.index
+        assessor("")
     except IndexUnavailable as error:
         log.warning("serving 503 until an index exists: %s", error)
+    except RegisterError as error:
+        log.warning("/assess answers 503 on this index: %s", error)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -77,7 +77,10 @@ def corpus() -> Path:
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, corpus: Path) -> Settings:
     """The AI Act (English and French) as amended by Regulation (EU) 2026/1744, the amending act itself, the GDPR
-    and the Lighthouse analysis, from the local mirror."""
+    and the Lighthouse analysis, from the local mirror. REGKB_TEST_CORPUS_DATA names a data folder already built
+    from the mirror with the default model (`python -m ingest`), to rerun the slow tests without re-embedding."""
+    if built := os.environ.get("REGKB_TEST_CORPUS_DATA"):
+        return settings(built)
     return build_index(tmp_path_factory.mktemp("corpus"), embedder, mirror=corpus,
                        source_ids=("ai-act", "digital-omnibus-ai", "ai-act-fr", "gdpr", "lighthouse"))
 

@@ -16,8 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {
     "index.law": {"index.model", "index.analysis", "index.law"},
     "index.retrieval": {"index.model", "index.analysis", "index.config", "index.law", "index.retrieval"},
+    "index.assessment": {"index.model", "index.analysis", "index.config", "index.law", "index.retrieval",
+                         "index.assessment"},
     "index.answers": {"index.model", "index.analysis", "index.config", "index.law", "index.retrieval",
-                      "index.answers"},
+                      "index.assessment", "index.answers"},
     "index.analysis": set(),
     "index.model": set(),
     "index.config": set(),

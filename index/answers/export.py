@@ -1,4 +1,4 @@
-"""An answer as a Markdown file to keep or share, and the escaping that keeps corpus text inert.
+"""An answer or an assessment as a Markdown file to keep or share, and the escaping that keeps corpus text inert.
 
 Corpus text and questions are data, never markup: `escape_markdown` makes every
 character that Markdown (and Streamlit's flavour: $math$, :emoji:, :color[...],
@@ -8,10 +8,12 @@ character that Markdown (and Streamlit's flavour: $math$, :emoji:, :color[...],
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from urllib.parse import quote
 
 from index.answers.question import Answer
 from index.answers.results import Result
+from index.assessment.assess import Assessment
 from index.law.catalog import Catalog, breadcrumb
 from index.model import Hit
 
@@ -102,3 +104,43 @@ def _passage_section(rank: int, hit: Hit, more: tuple[Hit, ...]) -> list[str]:
     url = safe_url(chunk.url)
     lines += [f"Cite as: {escape_markdown(_cited(hit))}" + (f" — <{url}>" if url else ""), ""]
     return lines
+
+
+RISK_NAMES = {"prohibited": "Prohibited practice", "high-risk": "High-risk AI system",
+              "limited": "Transparency duties (limited risk)", "minimal": "Minimal risk: no specific duties"}
+
+
+def checklist_markdown(assessment: Assessment) -> str:
+    """The assessment as a checklist an SME can file: description, answers, class, each duty with its citation and
+    date, the version of the law, the disclaimer. The CLI prints it; the app offers it for download."""
+    a = assessment
+    lines = ["# AI Act assessment", "", f"> {escape_markdown(a.text)}", "",
+             f"_Assessed {date_of(a.asked)} · {escape_markdown(a.version)}_", "",
+             f"> {escape_markdown(DISCLAIMER)}", "",
+             f"**Risk class: {RISK_NAMES[a.risk_class]}** · role: {a.role}"
+             + (" (confirmed by the user)" if a.answered else " (proposed from the description)"), ""]
+    if a.categories:
+        lines += ["## Why", ""]
+        lines += [f"- {escape_markdown(m.category.label)}: {escape_markdown(m.category.title)} (score {m.score:.2f})"
+                  for m in a.categories]
+        lines.append("")
+    if a.duties:
+        lines += [f"## Duties of the {escape_markdown(a.role)}", ""]
+        for duty in a.duties:
+            when = "; ".join(f"{d.day.isoformat()} ({escape_markdown(d.condition)})" for d in duty.applies_from)
+            condition = f" _{escape_markdown(duty.duty.condition)}_:" if duty.duty.condition else ""
+            url = safe_url(duty.url)
+            lines.append(f"- [ ] **{escape_markdown(duty.citation)}**{condition} {escape_markdown(duty.duty.text)}"
+                         + (f" Applies from {when}." if when else "")
+                         + (f" Penalty: {escape_markdown(duty.duty.penalty)}." if duty.duty.penalty else "")
+                         + (f" <{url}>" if url else ""))
+        lines.append("")
+    if a.undecided:
+        lines += ["## Not decided by the description", ""]
+        lines += [f"- {escape_markdown(u)}" for u in a.undecided]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def date_of(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
