@@ -31,7 +31,7 @@ from index.answers.highlight import Segment
 from index.answers.provision import dated_timeline, read_provision, what_changed
 from index.answers.question import KIND_NAMES, Answer, Scope, answer
 from index.answers.results import Result, catalog_of
-from index.assessment.assess import ROLES, Answers, Assessment, Assessor
+from index.assessment.assess import ROLES, Answers, Assessment, Assessor, DatedDuty
 from index.config import settings
 from index.law.catalog import Catalog, breadcrumb, reading_order
 from index.law.definitions import Definition
@@ -229,17 +229,19 @@ def show_answer(result: Answer, catalog: Catalog) -> None:
                                    f"{result.seconds:.2f} s"), width="content")
         st.download_button("Download as Markdown", answer_markdown(result, catalog), file_name="regkb-answer.md",
                            mime="text/markdown", icon=":material/download:", on_click="ignore", type="tertiary")
-    if result.verdict:
-        verdict_card(result.verdict, catalog)
+    if result.verdict and result.verdict_leads:
+        verdict_card(result.verdict, result.asked_duty)
     glance(result)
     if any(r.hit.version.get("text", "").startswith("as amended") for r in result.results):
         st.caption(f":material/history_edu: {escape_markdown(CONSOLIDATION_NOTICE)}")
     for rank, item in enumerate(result.results, start=1):
         result_card(rank, item, result, catalog)
+        if rank == 1 and result.verdict and not result.verdict_leads:
+            verdict_card(result.verdict, result.asked_duty)
     attributions(catalog, [r.hit.chunk.doc_id for r in result.results])
 
 
-def verdict_card(verdict: Assessment, catalog: Catalog) -> None:
+def verdict_card(verdict: Assessment, asked: DatedDuty | None) -> None:
     """What decides the practice the question describes: "Prohibited: Article 5(1)(f) ..., applies since ..."."""
     name, color, icon = VERDICTS[verdict.risk_class]
     decisive = verdict.categories[0]
@@ -251,7 +253,9 @@ def verdict_card(verdict: Assessment, catalog: Catalog) -> None:
                     f"AI Act**: {escape_inline(decisive.category.title)}{escape_inline(when)}")
         if decisive.category.exception:
             st.caption(escape_markdown(decisive.category.exception))
-        duties = [d for d in verdict.duties if d.duty.label != "Article 4"][:4]
+        if asked:
+            st.markdown(f"**Your duty here: {escape_inline(asked.citation)}** {escape_inline(asked.duty.text)}")
+        duties = [d for d in verdict.duties if d.duty.label != "Article 4" and d is not asked][:4]
         if duties:
             st.markdown("\n".join(f"- **{escape_inline(d.citation)}** {escape_inline(d.duty.text)}" for d in duties))
         st.caption(escape_markdown(f"From RegKB's assessment of your question as a {verdict.role}; "

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from index.analysis import TermStatistics, tokenize
 from index.answers.results import Result
+from index.model import Chunk
 
 # a sentence ends at . ; : ! ? followed by a capital, a quote or a point marker "(a)"; "p. 24" does not end one
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+(?=[(‘“\"'«A-ZÀ-Ý])")
@@ -81,16 +82,21 @@ class Highlighter:
         return score > 0 and score >= NEAR_BEST * best and score >= MIN_COVERAGE * self.total
 
 
-def at_a_glance(results: list[Result], highlighter: Highlighter, items: int = GLANCE_ITEMS) -> list[GlanceItem]:
-    """The best sentence of each of the top results, after the words that introduce it ("shall be prohibited:")."""
-    glance = []
-    for result in results[:items]:
-        chunk = result.hit.chunk
-        sentence = shorten(_PARAGRAPH_NUMBER.sub("", highlighter.best_sentence(chunk.text)), GLANCE_CHARS)
-        lead = shorten(_PARAGRAPH_NUMBER.sub("", chunk.lead), LEAD_CHARS)
-        quote = f"{lead} {sentence}" if lead else sentence
-        glance.append(GlanceItem(quote, result.hit.citation, chunk.doc_id, chunk.label))
-    return glance
+def at_a_glance(results: list[Result], highlighter: Highlighter, items: int = GLANCE_ITEMS,
+                deciding: tuple[Chunk, str] | None = None) -> list[GlanceItem]:
+    """The best sentence of each of the top results, after the words that introduce it ("shall be prohibited:").
+
+    `deciding` (the passage a verdict rests on, with its citation) comes first.
+    """
+    quoted = [*([deciding] if deciding else []), *((r.hit.chunk, r.hit.citation) for r in results)]
+    return [_glance_item(chunk, citation, highlighter) for chunk, citation in list(dict.fromkeys(quoted))[:items]]
+
+
+def _glance_item(chunk: Chunk, citation: str, highlighter: Highlighter) -> GlanceItem:
+    sentence = shorten(_PARAGRAPH_NUMBER.sub("", highlighter.best_sentence(chunk.text)), GLANCE_CHARS)
+    lead = shorten(_PARAGRAPH_NUMBER.sub("", chunk.lead), LEAD_CHARS)
+    quote = f"{lead} {sentence}" if lead else sentence
+    return GlanceItem(quote, citation, chunk.doc_id, chunk.label)
 
 
 def shorten(text: str, limit: int) -> str:

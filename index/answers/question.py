@@ -9,13 +9,16 @@ differ between them.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from index.answers.highlight import GlanceItem, Highlighter, at_a_glance
 from index.answers.results import Result, ask, with_dates, with_related
-from index.assessment.assess import Assessment, Assessor, describes_practice
+from index.assessment.assess import Assessment, Assessor, DatedDuty, asks_for_duties, describes_practice
 from index.law.catalog import Catalog
+from index.law.labels import within
+from index.law.obligations import AI_ACT
+from index.model import Chunk
 from index.retrieval.filters import Filters
 from index.retrieval.search import Mode, Searcher, SearchOptions, validate_query
 
@@ -54,6 +57,16 @@ class Answer:
     glance: list[GlanceItem]
     seconds: float
     verdict: Assessment | None = None  # for a question describing the asker's practice: what decides it
+    asked_duty: DatedDuty | None = None  # the verdict's duty the question is about, when the results point to one
+    verdict_leads: bool = False  # the verdict card opens the page; else it follows the first result
+
+    @property
+    def deciding(self) -> str:
+        """The provision the page leads with: the duty asked about, else the verdict's category, else the first
+        result."""
+        if self.verdict and self.verdict_leads:
+            return self.asked_duty.duty.label if self.asked_duty else self.verdict.categories[0].category.label
+        return self.results[0].hit.chunk.label if self.results else ""
     asked: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
@@ -69,13 +82,68 @@ def answer(searcher: Searcher, catalog: Catalog, question: str, scope: Scope = S
     question = validate_query(question, k)
     results = with_dates(with_related(ask(searcher, question, k, scope.filters, mode, grouped, options), catalog), catalog)
     highlighter = Highlighter(question, catalog.term_statistics)
-    return Answer(question, scope, results, highlighter, at_a_glance(results, highlighter),
-                  time.perf_counter() - started, verdict=verdict_for(assessor, question, scope))
+    verdict = verdict_for(assessor, question, scope)
+    duty = asked_duty(verdict, results)
+    found = Answer(question, scope, results, highlighter, [], 0.0, verdict=verdict, asked_duty=duty,
+                   verdict_leads=leads(verdict, duty, results) or (verdict is not None and asks_for_duties(question)))
+    glance = at_a_glance(results, highlighter, deciding=deciding_passage(found, catalog))
+    return replace(found, glance=glance, seconds=time.perf_counter() - started)
+
+
+def leads(verdict: Assessment | None, duty: DatedDuty | None, results: list[Result], among: int = 3) -> bool:
+    """Does the verdict open the page? A prohibition always does: it outranks duties that presuppose the practice
+    is allowed. Otherwise when it names the duty asked about, or its category is among the first results; a
+    question whose results point elsewhere ("can we pilot it with real users?") is about something else."""
+    if verdict is None:
+        return False
+    if verdict.risk_class == "prohibited" or duty is not None:
+        return True
+    category = verdict.categories[0].category
+    return any(r.hit.chunk.doc_id == AI_ACT and any(_overlaps(r.hit.chunk.label, p) for p in category.provisions)
+               for r in results[:among])
+
+
+def asked_duty(verdict: Assessment | None, results: list[Result], among: int = 3) -> DatedDuty | None:
+    """The verdict's duty that one of the first results is part of ("Do we have to inform staff?": Article 26(7));
+    None when the category itself comes first (the question is about what the system is)."""
+    if verdict is None:
+        return None
+    category = verdict.categories[0].category
+    specific = [d for d in verdict.duties if "every-system" not in d.duty.selectors
+                and not any(within(p, d.duty.label) for p in category.provisions)]  # not Article 5 for 5(1)(f)
+    for result in results[:among]:
+        chunk = result.hit.chunk
+        if chunk.doc_id == AI_ACT and any(_overlaps(chunk.label, p) for p in category.provisions):
+            return None
+        found = next((d for d in specific if d.duty.doc == chunk.doc_id and _overlaps(chunk.label, d.duty.label)),
+                     None)
+        if found:
+            return found
+    return None
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return within(a, b) or within(b, a)
+
+
+def deciding_passage(found: Answer, catalog: Catalog) -> tuple[Chunk, str] | None:
+    """The passage of the provision the page leads with, with its citation, to quote first; None unless a verdict
+    leads."""
+    if found.verdict is None or not found.verdict_leads:
+        return None
+    doc = found.asked_duty.duty.doc if found.asked_duty else AI_ACT
+    chunks = catalog.chunks(doc, found.deciding)
+    return (chunks[0], f"{chunks[0].label} {catalog.short_name(doc)}") if chunks else None
 
 
 def verdict_for(assessor: Assessor | None, question: str, scope: Scope) -> Assessment | None:
-    """The assessment of the practice a question describes, when a category decides it; None otherwise."""
+    """The assessment of the practice a question describes, when a category decides it and the question uses
+    the category's own words ("emotions", "CV", "chatbot"); None otherwise. A question about a duty ("how many
+    days to report an incident?") resembles some category without naming a practice: no verdict for it."""
     if assessor is None or not describes_practice(question) or (scope.docs and "ai-act" not in scope.docs):
         return None
     assessment = assessor.assess(question, as_of=scope.as_of)
-    return assessment if assessment.categories and assessment.risk_class != "minimal" else None
+    decisive = assessment.categories[0] if assessment.categories else None
+    names_it = decisive is not None and (bool(decisive.category.required)  # admitted: its element is named
+                                         or any(e.kind == "cue" for e in decisive.evidence))
+    return assessment if names_it and assessment.risk_class != "minimal" else None

@@ -121,7 +121,7 @@ class Assessor:
         text = " ".join(text.split())
         if not text:
             raise ValueError("describe the AI system: what it does, for whom, and whether you build it or use it")
-        matches = self.matcher.matches(text)
+        matches = self.matcher.matches(subject_of(text))
         proposed_role, role_evidence = propose_role(text)
         chosen_role = answers.role or role or proposed_role
         systems = [m for m in matches if m.category.klass not in ("exclusion",)]
@@ -259,6 +259,21 @@ def _by_severity(matches: list[Match]) -> list[Match]:
     return sorted(matches, key=lambda m: (order.get(m.category.klass, 9), -m.score))
 
 
+def subject_of(text: str, path: Path = DESCRIPTION) -> str:
+    """What a question describes, without its generic frame ("Can we use AI to ...", "What do we have to do?")."""
+    lead, sentence = _frame_patterns(path)
+    parts = [p for p in re.split(r"(?<=[.?!])\s+", text) if p]
+    kept = [p for p in parts if not sentence.match(p)] or parts
+    return lead.sub("", " ".join(kept), count=1) or text
+
+
+@lru_cache(maxsize=4)
+def _frame_patterns(path: Path) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    with path.open("rb") as handle:
+        frame = tomllib.load(handle)["frame"]
+    return re.compile(frame["lead"], re.IGNORECASE), re.compile(frame["sentence"], re.IGNORECASE)
+
+
 def propose_role(text: str, path: Path = DESCRIPTION) -> tuple[str, tuple[str, ...]]:
     """ "provider" or "deployer" from how the text is told, with the phrases that said so; provider on a tie."""
     found = {role: [m.group(0) for p in patterns for m in p.finditer(text)]
@@ -272,10 +287,21 @@ def describes_practice(question: str, path: Path = DESCRIPTION) -> bool:
     return any(p.search(question) for p in _practice_patterns(path))
 
 
+def asks_for_duties(question: str, path: Path = DESCRIPTION) -> bool:
+    """Does the question ask for the duties as a whole ("What do we have to do, and by when?")?"""
+    return bool(_duties_pattern(path).search(question))
+
+
 @lru_cache(maxsize=4)
 def _practice_patterns(path: Path) -> tuple[re.Pattern[str], ...]:
     with path.open("rb") as handle:
         return tuple(re.compile(p, re.IGNORECASE) for p in tomllib.load(handle)["practice"]["patterns"])
+
+
+@lru_cache(maxsize=4)
+def _duties_pattern(path: Path) -> re.Pattern[str]:
+    with path.open("rb") as handle:
+        return re.compile(tomllib.load(handle)["practice"]["duties"], re.IGNORECASE)
 
 
 @lru_cache(maxsize=4)

@@ -97,9 +97,10 @@ class Matcher:
                          for i, category in enumerate(self.register.categories)), key=lambda m: -m.score)
         admitted = [m for m in scored if m.category.admits(description)]
         best = max((m.score for m in admitted if m.category.klass != "exclusion"), default=ordinary)
-        return [replace(m, decisive=m in admitted and m.score >= ordinary + MARGIN and m.score >= best - DECISIVE,
-                        matched=m in admitted and m.score >= ordinary + MARGIN and m.score >= best - ALSO)
-                for m in scored]
+        found = [replace(m, decisive=m in admitted and m.score >= ordinary + MARGIN and m.score >= best - DECISIVE,
+                         matched=m in admitted and m.score >= ordinary + MARGIN and m.score >= best - ALSO)
+                 for m in scored]
+        return [replace(m, decisive=True) if _prohibition_in_reach(m) else m for m in found]
 
     def _match(self, i: int, category: Category, description: str, weighted: np.ndarray,
                similarity: np.ndarray) -> Match:
@@ -111,6 +112,13 @@ class Matcher:
                              self._vectors.labels[j]) for j in best]
         evidence += [Evidence("cue", ", ".join(cues), CUE_WEIGHT * min(len(cues), 2))] if cues else []
         return Match(category, score, False, tuple(evidence))
+
+
+def _prohibition_in_reach(match: Match) -> bool:
+    """A prohibition whose own element the description names ("sexual", "emotions") decides whenever it is in
+    reach: it outranks the duties (deep-fake labelling) that presuppose the practice is allowed."""
+    category = match.category
+    return match.matched and category.klass == "prohibited" and bool(category.required)
 
 
 def ordinary_examples(path: Path = DESCRIPTION) -> list[str]:

@@ -46,7 +46,7 @@ class Category:
     personal_data: bool = False
     decisions: bool = False
     exception: str = ""  # what takes a system out of the category, in plain words, with its provision
-    required: tuple[str, ...] = ()  # a description must use one of these words for the category to apply
+    required: tuple[tuple[str, ...], ...] = ()  # a description must use a word of each group to be admitted
 
     @property
     def provisions(self) -> tuple[str, ...]:
@@ -74,12 +74,12 @@ class Category:
         return _words_in(self.cue_pattern, text)
 
     @cached_property
-    def required_pattern(self) -> re.Pattern[str] | None:
-        return _pattern(self.required)
+    def required_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(p for group in self.required if (p := _pattern(group)))
 
     def admits(self, text: str) -> bool:
-        """Does the description use one of the words the category turns on (always, when it names none)?"""
-        return self.required_pattern is None or bool(self.required_pattern.search(text))
+        """Does the description use a word of each group the category turns on (always, when it names none)?"""
+        return all(p.search(text) for p in self.required_patterns)
 
 
 @dataclass(frozen=True)
@@ -151,11 +151,11 @@ def earliest(dates: list[AppliesFrom]) -> date | None:
 
 
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
-    """Any of the words or phrases, on word boundaries, any case, any spacing."""
+    """Any of the words or phrases, on word boundaries, any case, any spacing, in the plural too."""
     if not words:
         return None
     alternatives = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?:s|es)?(?!\w)", re.IGNORECASE)
 
 
 def _words_in(pattern: re.Pattern[str] | None, text: str) -> list[str]:
@@ -179,7 +179,7 @@ def _category(entry: dict[str, Any], number: int) -> Category:
         raise RegisterError(f"{where}: a high-risk category needs a basis ({' or '.join(BASES)}), no other may have one")
     return Category(entry["id"], entry["label"], entry["class"], entry["title"], tuple(entry["examples"]),
                     tuple(entry.get("cues", ())), basis, bool(entry.get("personal_data")),
-                    bool(entry.get("decisions")), entry.get("exception", ""), tuple(entry.get("required", ())))
+                    bool(entry.get("decisions")), entry.get("exception", ""), _groups(entry.get("required", []), where))
 
 
 def _duty(entry: dict[str, Any], number: int, roles: tuple[str, ...], selectors: set[str]) -> Duty:
@@ -191,6 +191,15 @@ def _duty(entry: dict[str, Any], number: int, roles: tuple[str, ...], selectors:
         raise RegisterError(f"{where}: 'for' names neither a category nor a group: {unknown}")
     return Duty(entry["label"], tuple(entry["roles"]), tuple(entry["for"]), entry["text"], entry["penalty"],
                 entry.get("condition", ""), entry.get("doc", AI_ACT))
+
+
+def _groups(required: list[Any], where: str) -> tuple[tuple[str, ...], ...]:
+    """ `required = ["a", "b"]` is one group (any of them); `[["a"], ["b", "c"]]` two (one of each)."""
+    if all(isinstance(word, str) for word in required):
+        return (tuple(required),) if required else ()
+    if all(isinstance(group, list) and all(isinstance(w, str) for w in group) for group in required):
+        return tuple(tuple(group) for group in required)
+    raise RegisterError(f"{where}: required is a list of words or a list of lists of words")
 
 
 def _require(entry: dict[str, Any], fields: tuple[str, ...], where: str) -> None:
