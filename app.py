@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import date
 
 import streamlit as st
+from PIL import Image, ImageDraw
 
 from index.answers.export import (
     DISCLAIMER,
@@ -50,6 +51,7 @@ VERDICTS = {"prohibited": ("Prohibited", "red", ":material/block:"),
             "high-risk": ("High-risk", "orange", ":material/warning:"),
             "limited": ("Transparency duty", "blue", ":material/visibility:"),
             "minimal": ("No specific duty", "green", ":material/check_circle:")}
+EU_BLUE, EU_YELLOW = "#003399", "#FFCC00"
 ASSESS_EXAMPLE = "We run a chatbot on our web shop that answers customers' questions about orders."
 EXAMPLES = (
     "Which AI practices are prohibited?",
@@ -657,13 +659,27 @@ def milestone_card(i: int, milestone: Milestone, dates: Timeline, catalog: Catal
 # ---- page ----------------------------------------------------------------------------------------------
 
 
+@st.cache_resource(show_spinner=False)
+def page_icon() -> Image.Image:
+    """A balance drawn here and served by the app itself: a Material or emoji page icon is fetched from a CDN,
+    and no page may call out to another host."""
+    icon = Image.new("RGBA", (64, 64), EU_BLUE)
+    pen = ImageDraw.Draw(icon)
+    pen.line([(32, 12), (32, 52)], fill=EU_YELLOW, width=4)
+    pen.line([(12, 20), (52, 20)], fill=EU_YELLOW, width=4)
+    pen.line([(18, 52), (46, 52)], fill=EU_YELLOW, width=4)
+    for x in (16, 48):
+        pen.polygon([(x - 9, 38), (x + 9, 38), (x, 22)], outline=EU_YELLOW, width=3)
+    return icon
+
+
 def header() -> None:
     st.markdown("### :material/balance: RegKB · EU AI regulation, quoted and cited")
     st.caption(f":material/info: {escape_markdown(DISCLAIMER)}")
 
 
 def main() -> None:
-    st.set_page_config(page_title="RegKB · EU AI regulation", page_icon=":material/balance:", layout="centered")
+    st.set_page_config(page_title="RegKB · EU AI regulation", page_icon=page_icon(), layout="centered")
     header()
     searcher, catalog = open_index()
     ask_tab, assess_tab, browse_tab, when_tab = st.tabs(TABS, key="view", bind="query-params", on_change="rerun")

@@ -316,8 +316,15 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         yield
         encoder.close()
 
-    app = FastAPI(title="RegKB", summary="Cited search over EU AI regulation (AI Act, GDPR, ...)", lifespan=lifespan)
+    # no /docs or /redoc: their pages load scripts from a CDN, which an air-gapped intranet cannot reach and no
+    # page of RegKB may call; the schema is served here, behind the token when one is set
+    app = FastAPI(title="RegKB", summary="Cited search over EU AI regulation (AI Act, GDPR, ...)", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
     protected = [Depends(_bearer_check(config.token))] if config.token else []
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=protected)
+    def schema() -> dict[str, Any]:
+        return app.openapi()
     _install_error_handlers(app)
     app.add_middleware(RequestLimits)
     if config.cors_origins:
@@ -442,12 +449,21 @@ def _warm_up(searcher: Searcher, assessor: Callable[[str], Assessor]) -> None:
         log.warning("/assess answers 503 on this index: %s", error)
 
 
+_PATH = re.compile(r"(?<![\w:/])(?:/[^\s/'\"`;,()]+)+/?")
+
+
+def without_paths(message: str) -> str:
+    """A message with every absolute path cut to its last part: an answer must not map the server's disk.
+    The server's log keeps the full message."""
+    return _PATH.sub(lambda m: m.group(0).rstrip("/").rsplit("/", 1)[-1] or "/", message)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     """Every failure as the same JSON shape; only a bug in RegKB itself is a 500."""
 
     def handler(status: int, code: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
         async def handle(_: Request, error: Exception) -> JSONResponse:
-            return error_response(status, code, str(error))
+            return error_response(status, code, without_paths(str(error)))
 
         return handle
 

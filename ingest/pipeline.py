@@ -32,7 +32,7 @@ from ingest.sources import Resolved, Resolver, Source, SourceError, SourceFile, 
 from ingest.structure import build_units
 from ingest.versions import AmendedText, AmendmentRefused, amend, citation_of, mark_outdated
 
-PIPELINE_VERSION = "7"  # bump when parsing or chunking changes what a document yields
+PIPELINE_VERSION = "8"  # bump when parsing or chunking changes what a document yields
 
 
 class IngestError(Exception):
@@ -190,13 +190,12 @@ class Ingestor:
             item.key = self._cache_key(item.resolved, [*base, *item.amending])
 
     def _read_user_file(self, path: Path) -> Resolved:
-        """A user's file as a source; its copy in the cache is written only once it has parsed (see _run)."""
+        """A user's file as a source; its copy in the cache is written only once it has parsed (see _run).
+
+        It has no link: a citation of it names the document, and no answer names a path on the server."""
         data = path.read_bytes()
         source = user_source(path, data)
-        stored = self.settings.cache / "sources" / source.files[0].name
-        file = SourceFile(source.files[0].name, source.files[0].format, link=stored.as_uri())
-        source = Source(**{**source.__dict__, "files": (file,)})
-        return Resolved(source, file, data, hashlib.sha256(data).hexdigest(), "user")
+        return Resolved(source, source.files[0], data, hashlib.sha256(data).hexdigest(), "user")
 
     def _cache_paths(self, key: str) -> tuple[Path, Path]:
         return self.docs_cache / f"{key}.jsonl", self.docs_cache / f"{key}.npy"

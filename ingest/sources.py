@@ -163,7 +163,7 @@ def load_manifest(path: Path = MANIFEST) -> list[Source]:
 
 
 def user_source(path: Path, data: bytes) -> Source:
-    """A user's own document: identified by its file name, linked to its local copy."""
+    """A user's own document: identified by its file name; its copy lives in the cache, unlinked."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise SourceError(f"{path}: unsupported file type {suffix or '(none)'}; use PDF, HTML, TXT or MD")

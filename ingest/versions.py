@@ -98,7 +98,44 @@ def _dated(base: list[Unit], consolidations: list[Consolidation], links: dict[st
                 born[_identity(new)] = (amendment.in_force, amendment)
     current = [_with_life(unit, born.get(_identity(unit))) for unit in (consolidations[-1].units if consolidations
                                                                           else base)]
-    return _interleaved(base, current, superseded)
+    current, earlier_contexts = _dated_contexts(base, current, consolidations, links)
+    return _interleaved(base, current, [*superseded, *earlier_contexts])
+
+
+def _dated_contexts(base: list[Unit], current: list[Unit], consolidations: list[Consolidation],
+                    links: dict[str, str]) -> tuple[list[Unit], list[tuple[Unit, tuple[str, str, str]]]]:
+    """A wording no amendment touched keeps its life, but its heading or the words that introduce it may have
+    changed (Article 4 renamed, a new intro for Article 5(1)): the text on an earlier day must show the earlier
+    context. Such a unit is kept twice: with the base act's context until the change took effect, with the new
+    one from then on."""
+    contexts = {_identity(u): u for u in base}
+    dated, earlier = [], []
+    for unit in current:
+        old = contexts.get(_identity(unit))
+        if unit.status != "unchanged" or old is None or _context(old) == _context(unit):
+            dated.append(unit)
+            continue
+        change = _context_change(unit, old, consolidations)
+        amendment = _amendment(change, links.get(change.act.id, ""))
+        dated.append(replace(unit, valid_from=amendment.in_force))
+        earlier.append((replace(old, valid_from=old.valid_from, valid_to=amendment.in_force, status="superseded",
+                                amended_by=(amendment,)), _identity(unit)))
+    return dated, earlier
+
+
+def _context(unit: Unit) -> tuple[str, str, tuple[str, ...]]:
+    return unit.heading, unit.lead, unit.path
+
+
+def _context_change(unit: Unit, old: Unit, consolidations: list[Consolidation]) -> Change:
+    """The first change, in the first amending act that gave the unit a new context, that reached a provision
+    containing it (its heading or its introductory words)."""
+    for consolidation in consolidations:
+        again = next((u for u in consolidation.units if _identity(u) == _identity(unit)), None)
+        if again is not None and _context(again) != _context(old):
+            touching = [c for c in consolidation.changes if c.touches(unit.label)]
+            return (touching or list(consolidation.changes))[0]
+    raise AssertionError(f"{unit.label}: a new context without a consolidation that gave it")
 
 
 def _interleaved(base: list[Unit], current: list[Unit],

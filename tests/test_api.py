@@ -137,7 +137,9 @@ def test_openapi_documents_the_endpoints_and_limits(client):
     assert {"/search", "/units/{doc_id}/{label}", "/documents", "/healthz"} <= set(schema["paths"])
     k = next(p for p in schema["paths"]["/search"]["get"]["parameters"] if p["name"] == "k")
     assert k["schema"]["maximum"] == 50
-    assert client.get("/docs").status_code == 200
+    assert "/assess" in schema["paths"]
+    for page in ("/docs", "/redoc"):  # their scripts come from a CDN: not served, nothing leaves the machine
+        assert_error(client.get(page), 404, "Not Found")
 
 
 # -- no index, wrong use -----------------------------------------------------------------------
@@ -145,7 +147,9 @@ def test_openapi_documents_the_endpoints_and_limits(client):
 
 @pytest.mark.parametrize("path", ["/search?q=mowers", "/units/ai-act/Article 5", "/documents", "/healthz"])
 def test_without_an_index_every_endpoint_is_503_naming_the_command(tmp_path, embedder, path):
-    assert_error(client_for(settings(tmp_path), embedder).get(path), 503, "python -m ingest")
+    response = client_for(settings(tmp_path), embedder).get(path)
+    assert_error(response, 503, "python -m ingest")
+    assert str(tmp_path) not in response.text and "/tmp" not in response.text  # no server path in any answer
 
 
 def test_wrong_methods_oversized_urls_and_bodies_are_refused_as_json(client):
@@ -174,7 +178,9 @@ def test_a_missing_or_wrong_token_is_401(guarded, authorization):
 def test_the_right_token_opens_the_data_and_health_needs_none(guarded):
     assert guarded.get("/search?q=mowers", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
     assert guarded.get("/healthz").status_code == 200
-    assert "HTTPBearer" in guarded.get("/openapi.json").json()["components"]["securitySchemes"]
+    assert_error(guarded.get("/openapi.json"), 401, "bearer token")
+    schema = guarded.get("/openapi.json", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    assert "HTTPBearer" in schema["components"]["securitySchemes"]
 
 
 def test_cors_answers_only_listed_origins(guarded):

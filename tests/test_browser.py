@@ -7,6 +7,7 @@ times go to test-artifacts/ (gitignored).
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -16,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -89,6 +90,7 @@ def browser(tmp_path: Path) -> Iterator[object]:
     options.binary_location = str(CHROMIUM)
     for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium'}"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # every request the pages make
     driver = webdriver.Chrome(service=webdriver.ChromeService(str(CHROMEDRIVER)), options=options)
     driver.set_window_size(1280, 1000)
     yield driver
@@ -120,6 +122,18 @@ def save_full_page(driver: object, name: str) -> Path:
     return path
 
 
+def requested_hosts(driver: object) -> set[str]:
+    """The hosts of every request the pages made since the last call (Chrome's performance log)."""
+    hosts = set()
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            url = urlsplit(message["params"]["request"]["url"])
+            if url.scheme in {"http", "https", "ws", "wss"}:
+                hosts.add(url.hostname or "")
+    return hosts
+
+
 def test_a_shared_question_url_opens_on_its_cited_answer(server: Server, browser: object) -> None:
     browser.get(f"{server.url}/?{urlencode({'q': QUESTION})}")
     wait_for_text(browser, "Article 2(1)(b)")
@@ -137,6 +151,8 @@ def test_a_shared_question_url_opens_on_its_cited_answer(server: Server, browser
     wait_until_idle(browser)
     assert browser.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
     save_full_page(browser, "embed.png")
+
+    assert requested_hosts(browser) == {"127.0.0.1"}  # no font, icon or script from any other host
 
     (ARTIFACTS / "browser-timings.txt").write_text(
         f"cold start (server launch to first cited answer): {cold_start:.1f} s\n"

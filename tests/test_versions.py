@@ -89,7 +89,8 @@ def test_the_text_on_the_day_before_an_amending_act_is_the_original_in_document_
     units = _dated(base, [result], {})
     chunks = chunk_units("act", "Act", units, lambda unit: "")
     original = chunk_units("act", "Act", base, lambda unit: "")
-    assert [(c.label, c.text) for c in chunks if in_force(c, "2099-06-03")] == [(c.label, c.text) for c in original]
+    context = lambda c: (c.label, c.text, c.heading, c.lead, c.path)  # noqa: E731
+    assert [context(c) for c in chunks if in_force(c, "2099-06-03")] == [context(c) for c in original]
     assert [(u.label, u.text) for u in units if not u.valid_to] == [(u.label, u.text) for u in result.units]
     changes = _history([c for c in chunks if c.unit == "Article 3"], "2099-06-04")
     replaced = [c for c in changes if c.amendment.kind == "replaced"]
@@ -152,6 +153,14 @@ def test_the_new_prohibitions_are_in_the_text_and_apply_from_2_december_2026(cor
         "2025-02-02"]
     assert index_main(["--data-dir", str(corpus_index.data_dir), "show", "ai-act", "Article 5(1)(ba)",
                        "--as-of", "2026-01-01"]) == 1
+
+
+@pytest.mark.slow
+def test_a_renamed_article_keeps_its_old_heading_on_earlier_days(amended):
+    """Article 1, point (31)(a) of 2026/1744 renamed Article 75; its unchanged paragraphs carry each heading in turn."""
+    paragraph = [c for c in amended.chunks if c.doc_id == "ai-act" and c.label == "Article 75(2)"]
+    assert {c.heading.split(" ")[0] for c in paragraph if in_force(c, "2026-01-01")} == {"Mutual"}
+    assert {c.heading.split(" ")[0] for c in paragraph if in_force(c, "2026-12-01")} == {"Market"}
 
 
 @pytest.mark.slow
