@@ -47,13 +47,22 @@ def free_loopback_port() -> int:
 
 @pytest.fixture
 def server(mini_index: Settings, tmp_path: Path) -> Iterator[Server]:
+    yield from serve(mini_index, tmp_path)
+
+
+@pytest.fixture
+def corpus_server(corpus_index: Settings, tmp_path: Path) -> Iterator[Server]:
+    yield from serve(corpus_index, tmp_path)
+
+
+def serve(index: Settings, tmp_path: Path) -> Iterator[Server]:
     port = free_loopback_port()
     log = (tmp_path / "streamlit.log").open("w")
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, "REGKB_DATA_DIR": str(mini_index.data_dir)}, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={**os.environ, "REGKB_DATA_DIR": str(index.data_dir)}, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}", process, tmp_path / "streamlit.log")
         yield Server(f"http://127.0.0.1:{port}", started)
@@ -157,3 +166,20 @@ def test_a_shared_question_url_opens_on_its_cited_answer(server: Server, browser
     (ARTIFACTS / "browser-timings.txt").write_text(
         f"cold start (server launch to first cited answer): {cold_start:.1f} s\n"
         f"warm page load to cited answer (embed=true): {warm_answer:.1f} s\n")
+
+
+@pytest.mark.slow
+def test_assess_my_system_in_the_browser(corpus_server: Server, browser: object) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{corpus_server.url}/?{urlencode({'view': 'Assess my system'})}")
+    wait_for_text(browser, "Describe your AI system")
+    box = browser.find_element(By.TAG_NAME, "textarea")
+    box.send_keys("We built a tool that screens CVs and ranks job applicants for recruiters.")
+    box.send_keys("\ue009\ue007")  # Ctrl+Enter submits a Streamlit text area
+    wait_for_text(browser, "Your duties as provider")
+    wait_until_idle(browser)
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "High-risk" in body and "Annex III, point 4(a)" in body and "Article 6(3)" in body
+    assert requested_hosts(browser) == {"127.0.0.1"}
+    save_full_page(browser, "assess.png")
