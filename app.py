@@ -34,11 +34,12 @@ from index.answers.question import KIND_NAMES, Answer, Scope, answer
 from index.answers.results import Result, catalog_of
 from index.assessment.assess import ROLES, Answers, Assessment, Assessor, DatedDuty
 from index.config import settings
+from index.feedback import FeedbackStore
 from index.law.catalog import Catalog, breadcrumb, reading_order
 from index.law.definitions import Definition
 from index.law.labels import unit_of
 from index.law.obligations import RegisterError
-from index.law.references import Reference, related_provisions
+from index.law.references import Reference, cited_provision, related_provisions
 from index.law.timeline import AppliesFrom, Milestone, Timeline
 from index.law.versions import parse_day, today, version_on
 from index.model import Chunk
@@ -241,6 +242,25 @@ def show_answer(result: Answer, catalog: Catalog) -> None:
         if rank == 1 and result.verdict and not result.verdict_leads:
             verdict_card(result.verdict, result.asked_duty)
     attributions(catalog, [r.hit.chunk.doc_id for r in result.results])
+    feedback_form(result.question, catalog)
+
+
+def feedback_form(question: str, catalog: Catalog) -> None:
+    """Helpful or not, and which provision should have come first: stored in the data folder, exported through
+    the API as evaluation questions. Nothing but what the reader enters is kept."""
+    with st.form(key="feedback", clear_on_submit=True, border=True):
+        st.markdown("**Was this answer helpful?** · :gray[stored on this server to improve RegKB's answers]")
+        verdict = st.radio("Helpful", ["Helpful", "Not helpful"], horizontal=True, label_visibility="collapsed",
+                           key="fb-helpful")
+        expected = st.text_input("Which provision should have come first? (optional)", key="fb-expected",
+                                 placeholder="e.g. Article 5(1)(f)", max_chars=200)
+        if st.form_submit_button("Send feedback", icon=":material/send:"):
+            cited = cited_provision(catalog, expected) if expected else None
+            FeedbackStore.in_folder(settings().data_dir).add(
+                question, verdict == "Helpful", expected, cited.doc_id if cited else "",
+                unit_of(cited.label) if cited else "")
+            st.success("Thank you: your feedback is stored." + ("" if cited or not expected else
+                       " RegKB did not recognise that citation; it is kept as you typed it."))
 
 
 def verdict_card(verdict: Assessment, asked: DatedDuty | None) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import json
 import logging
 import os
 import queue
@@ -39,7 +40,7 @@ import uvicorn
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
@@ -52,7 +53,10 @@ from index.answers.results import CatalogCache, Result
 from index.assessment.assess import Answers, Assessor, AssessorCache
 from index.config import Settings
 from index.config import settings as load_settings
+from index.feedback import FeedbackStore
+from index.law.labels import unit_of
 from index.law.obligations import RegisterError
+from index.law.references import cited_provision
 from index.law.versions import parse_day, today
 from index.retrieval.embedder import Embedder
 from index.retrieval.search import MAX_QUERY_CHARS, QueryError, Searcher
@@ -156,6 +160,13 @@ class AnswersBody(BaseModel):
     role: Literal["provider", "deployer"] | None = None
     categories: tuple[str, ...] | None = None
     exclusions: tuple[str, ...] | None = None
+
+
+class FeedbackRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    helpful: bool
+    expected: str | None = Field(None, max_length=200,
+                                 description='the citation that should have come first: "Article 5(1)(f)"')
 
 
 class AssessRequest(BaseModel):
@@ -396,6 +407,27 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
             raise IndexUnavailable(f"the assessment cannot run on this index: {error}") from error
         except ValueError as error:
             raise HTTPException(400, str(error)) from error
+
+    feedback = FeedbackStore.in_folder(settings.data_dir)
+
+    @app.post("/feedback", status_code=201, responses=errors)
+    def give_feedback(request: FeedbackRequest) -> dict[str, Any]:
+        """A reader's verdict on an answer: helpful or not, and the citation that should have come first. Open
+        to readers (no token), like the app's control; only reading the items back needs the token."""
+        cited = cited_provision(catalogs.of(searcher.index, ""), request.expected) if request.expected else None
+        try:
+            item = feedback.add(request.question, request.helpful, request.expected or "",
+                                cited.doc_id if cited else "", unit_of(cited.label) if cited else "")
+        except ValueError as error:
+            raise HTTPException(400, str(error)) from error
+        return {"id": item.id, "created": item.created, "resolved": cited.label if cited else None,
+                "doc_id": item.doc_id or None}
+
+    @app.get("/feedback/export", responses=errors, dependencies=protected)
+    def export_feedback() -> Response:
+        """The items with an expected citation as `python -m index eval` JSONL: real questions become tests."""
+        lines = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in feedback.export())
+        return Response(lines, media_type="application/x-ndjson")
 
     @app.get("/documents", response_model=DocumentsResponse, responses=errors, dependencies=protected)
     def documents() -> DocumentsResponse:

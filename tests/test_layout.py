@@ -23,6 +23,7 @@ ALLOWED = {
     "index.analysis": set(),
     "index.model": set(),
     "index.config": set(),
+    "index.feedback": set(),
 }
 
 

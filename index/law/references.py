@@ -167,3 +167,16 @@ def _indexed_act(catalog: Catalog, act_type: str, year: int, number: int, source
 def _listed(items: str) -> list[str]:
     return re.findall(rf"\b(?:{_ROMAN}|\d+)\b", items)
 
+
+
+def cited_provision(catalog: Catalog, text: str) -> Reference | None:
+    """The provision a reader's citation names ("Article 5(1)(f)", "Art. 22 GDPR"), in the document whose short
+    name it gives, else in the first document that has it (the catalog's order: the AI Act first)."""
+    named = [d for d in catalog.records if (short := catalog.short_name(d)) and short.lower() in text.lower()]
+    bare = re.sub("|".join(re.escape(catalog.short_name(d)) for d in named), " ", text, flags=re.IGNORECASE) \
+        if named else text
+    for doc_id in named or list(catalog.records):
+        found = references_in(bare, doc_id, catalog)
+        if found and found[0].doc_id == doc_id:
+            return found[0]
+    return None
