@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -144,10 +143,6 @@ def dates_for(catalog: Catalog, dates: Timeline | None, label: str, bases: set[s
     named = [a for a in found if any(_names_basis(a.condition, basis) for basis in bases)]
     other = [a for a in found if not any(_names_basis(a.condition, basis) for basis in BASES)]
     return named + other if named else found
-
-
-def earliest(dates: list[AppliesFrom]) -> date | None:
-    return min((a.day for a in dates), default=None)
 
 
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
