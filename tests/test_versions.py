@@ -187,7 +187,9 @@ def test_high_risk_dates_are_read_from_article_113_as_amended(corpus_index, caps
     assert by_date["2026-08-02"]["previous_date"] is None
     article_26 = show(corpus_index, capsys, "ai-act", "Article 26")["applies_from"]
     assert [(a["date"], a["source"]) for a in article_26] == [("2027-12-02", "Article 113"),
-                                                              ("2028-08-02", "Article 113")]
+                                                              ("2028-08-02", "Article 113"),
+                                                              ("2030-08-02", "Article 111(2)")]  # public bodies
+    assert "public authorities" in article_26[-1]["condition"]
     assert index_main(["--data-dir", str(corpus_index.data_dir), "timeline", "ai-act", "--as-of", "2026-01-01",
                        "--json"]) == 0
     original = {m["date"] for m in json.loads(capsys.readouterr().out)["milestones"]}
