@@ -39,7 +39,7 @@ from index.law.catalog import Catalog, breadcrumb, reading_order
 from index.law.definitions import Definition
 from index.law.labels import unit_of
 from index.law.obligations import RegisterError
-from index.law.references import Reference, cited_provision, related_provisions
+from index.law.references import Reference, related_provisions
 from index.law.timeline import AppliesFrom, Milestone, Timeline
 from index.law.versions import parse_day, today, version_on
 from index.model import Chunk
@@ -255,10 +255,8 @@ def feedback_form(question: str, catalog: Catalog) -> None:
         expected = st.text_input("Which provision should have come first? (optional)", key="fb-expected",
                                  placeholder="e.g. Article 5(1)(f)", max_chars=200)
         if st.form_submit_button("Send feedback", icon=":material/send:"):
-            cited = cited_provision(catalog, expected) if expected else None
-            FeedbackStore.in_folder(settings().data_dir).add(
-                question, verdict == "Helpful", expected, cited.doc_id if cited else "",
-                unit_of(cited.label) if cited else "")
+            _, cited = FeedbackStore.in_folder(settings().data_dir).give(catalog, question, verdict == "Helpful",
+                                                                         expected)
             st.success("Thank you: your feedback is stored." + ("" if cited or not expected else
                        " RegKB did not recognise that citation; it is kept as you typed it."))
 

@@ -54,9 +54,7 @@ from index.assessment.assess import Answers, Assessor, AssessorCache
 from index.config import Settings
 from index.config import settings as load_settings
 from index.feedback import FeedbackStore
-from index.law.labels import unit_of
 from index.law.obligations import RegisterError
-from index.law.references import cited_provision
 from index.law.versions import parse_day, today
 from index.retrieval.embedder import Embedder
 from index.retrieval.search import MAX_QUERY_CHARS, QueryError, Searcher
@@ -414,10 +412,9 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     def give_feedback(request: FeedbackRequest) -> dict[str, Any]:
         """A reader's verdict on an answer: helpful or not, and the citation that should have come first. Open
         to readers (no token), like the app's control; only reading the items back needs the token."""
-        cited = cited_provision(catalogs.of(searcher.index, ""), request.expected) if request.expected else None
         try:
-            item = feedback.add(request.question, request.helpful, request.expected or "",
-                                cited.doc_id if cited else "", unit_of(cited.label) if cited else "")
+            item, cited = feedback.give(catalogs.of(searcher.index, ""), request.question, request.helpful,
+                                        request.expected or "")
         except ValueError as error:
             raise HTTPException(400, str(error)) from error
         return {"id": item.id, "created": item.created, "resolved": cited.label if cited else None,

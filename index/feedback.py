@@ -18,6 +18,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from index.law.catalog import Catalog
+from index.law.labels import unit_of
+from index.law.references import Reference, cited_provision
+
 DEFAULT_RETENTION_DAYS = 365
 MAX_FIELD_CHARS = 1_000
 MAX_ITEMS = 100_000  # an open endpoint must not fill the disk: beyond this, the oldest go
@@ -71,6 +75,12 @@ class FeedbackStore:
                                 "VALUES (?, ?, ?, ?, ?, ?)", (now.isoformat(), question, int(helpful), expected,
                                                               doc_id, unit))
         return Item(int(cursor.lastrowid), now.isoformat(), question, helpful, expected, doc_id, unit)
+
+    def give(self, catalog: Catalog, question: str, helpful: bool, expected: str = "") -> tuple[Item, Reference | None]:
+        """Store a reader's feedback with the citation resolved to a provision of the index, where it is one."""
+        cited = cited_provision(catalog, expected) if expected else None
+        item = self.add(question, helpful, expected, cited.doc_id if cited else "", unit_of(cited.label) if cited else "")
+        return item, cited
 
     def items(self) -> list[Item]:
         if not self.path.exists():

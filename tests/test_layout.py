@@ -23,7 +23,7 @@ ALLOWED = {
     "index.analysis": set(),
     "index.model": set(),
     "index.config": set(),
-    "index.feedback": set(),
+    "index.feedback": {"index.model", "index.analysis", "index.law"},
 }
 
 
