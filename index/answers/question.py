@@ -85,22 +85,22 @@ def answer(searcher: Searcher, catalog: Catalog, question: str, scope: Scope = S
     verdict = verdict_for(assessor, question, scope)
     duty = asked_duty(verdict, results)
     found = Answer(question, scope, results, highlighter, [], 0.0, verdict=verdict, asked_duty=duty,
-                   verdict_leads=leads(verdict, duty, results) or (verdict is not None and asks_for_duties(question)))
+                   verdict_leads=leads(verdict, duty, results, question))
     glance = at_a_glance(results, highlighter, deciding=deciding_passage(found, catalog))
     return replace(found, glance=glance, seconds=time.perf_counter() - started)
 
 
-def leads(verdict: Assessment | None, duty: DatedDuty | None, results: list[Result], among: int = 3) -> bool:
+def leads(verdict: Assessment | None, duty: DatedDuty | None, results: list[Result], question: str,
+          among: int = 3) -> bool:
     """Does the verdict open the page? A prohibition always does: it outranks duties that presuppose the practice
-    is allowed. Otherwise when it names the duty asked about, or its category is among the first results; a
-    question whose results point elsewhere ("can we pilot it with real users?") is about something else."""
+    is allowed. Otherwise when it names the duty asked about, its category is among the first results, or the
+    question asks for the duties as a whole; a question whose results point elsewhere ("can we pilot it with real
+    users?") is about something else."""
     if verdict is None:
         return False
-    if verdict.risk_class == "prohibited" or duty is not None:
+    if verdict.risk_class == "prohibited" or duty is not None or asks_for_duties(question):
         return True
-    category = verdict.categories[0].category
-    return any(r.hit.chunk.doc_id == AI_ACT and any(_overlaps(r.hit.chunk.label, p) for p in category.provisions)
-               for r in results[:among])
+    return any(_is_category(r.hit.chunk, verdict) for r in results[:among])
 
 
 def asked_duty(verdict: Assessment | None, results: list[Result], among: int = 3) -> DatedDuty | None:
@@ -113,13 +113,18 @@ def asked_duty(verdict: Assessment | None, results: list[Result], among: int = 3
                 and not any(within(p, d.duty.label) for p in category.provisions)]  # not Article 5 for 5(1)(f)
     for result in results[:among]:
         chunk = result.hit.chunk
-        if chunk.doc_id == AI_ACT and any(_overlaps(chunk.label, p) for p in category.provisions):
+        if _is_category(chunk, verdict):
             return None
         found = next((d for d in specific if d.duty.doc == chunk.doc_id and _overlaps(chunk.label, d.duty.label)),
                      None)
         if found:
             return found
     return None
+
+
+def _is_category(chunk: Chunk, verdict: Assessment) -> bool:
+    """Is this passage part of (or the whole of) a provision the verdict's category rests on?"""
+    return chunk.doc_id == AI_ACT and any(_overlaps(chunk.label, p) for p in verdict.categories[0].category.provisions)
 
 
 def _overlaps(a: str, b: str) -> bool:

@@ -80,8 +80,11 @@ class Assessment:
     as_of: str
     seconds: float = 0.0
     answered: bool = False  # the user confirmed or changed the proposal
-    general_purpose: bool = False
     asked: float = field(default_factory=time.time)
+
+    @property
+    def general_purpose(self) -> bool:
+        return any(m.category.klass == "gpai" for m in self.categories)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,6 +118,7 @@ class Assessor:
         self.catalog = catalog
         self.matcher = Matcher(self.register, catalog, embedder, settings, query)
         self._timelines: dict[str, Timeline | None] = {}
+        self._dated: dict[tuple[Duty, frozenset[str]], DatedDuty] = {}  # the same for every description
 
     def assess(self, text: str, role: str | None = None, answers: Answers = Answers(), as_of: str = "") -> Assessment:
         started = time.perf_counter()
@@ -137,18 +141,20 @@ class Assessor:
         dated = {m.category.id: self._category_dates(m.category) for m in applying}
         return Assessment(text, chosen_role, role_evidence, risk, tuple(_by_severity(applying)), dated, tuple(near),
                           tuple(exclusions), tuple(duties), tuple(undecided), self._version(day), day,
-                          time.perf_counter() - started, answered=answers != Answers(),
-                          general_purpose=any(m.category.klass == "gpai" for m in applying))
+                          time.perf_counter() - started, answered=answers != Answers())
 
     def _duties(self, categories: list[Category], role: str) -> list[DatedDuty]:
-        bases = {c.basis for c in categories if c.basis}
-        dated = []
-        for duty in self.register.duties_for(categories, role):
-            dates = tuple(dates_for(self.catalog, self._timeline(duty.doc), duty.label, bases))
+        bases = frozenset(c.basis for c in categories if c.basis)
+        return [self._dated_duty(duty, bases) for duty in self.register.duties_for(categories, role)]
+
+    def _dated_duty(self, duty: Duty, bases: frozenset[str]) -> DatedDuty:
+        """A duty with its dates and link, read from the catalog once per basis: the same for every description."""
+        if (duty, bases) not in self._dated:
+            dates = tuple(dates_for(self.catalog, self._timeline(duty.doc), duty.label, set(bases)))
             chunks = self.catalog.chunks(duty.doc, duty.label)
-            dated.append(DatedDuty(duty, dates, f"{duty.label} {self.catalog.short_name(duty.doc)}",
-                                   chunks[0].url if chunks else ""))
-        return dated
+            self._dated[duty, bases] = DatedDuty(duty, dates, f"{duty.label} {self.catalog.short_name(duty.doc)}",
+                                                 chunks[0].url if chunks else "")
+        return self._dated[duty, bases]
 
     def _category_dates(self, category: Category) -> tuple[AppliesFrom, ...]:
         bases = {category.basis} if category.basis else set()
