@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from index.assessment.matching import DESCRIPTION, Match, Matcher
+from index.assessment.matching import DESCRIPTION, Match, Matcher, description_data
 from index.config import Settings
 from index.law.catalog import Catalog
 from index.law.obligations import AI_ACT, Category, Duty, Register, check_labels, dates_for, load_register
@@ -275,8 +274,7 @@ def subject_of(text: str, path: Path = DESCRIPTION) -> str:
 
 @lru_cache(maxsize=4)
 def _frame_patterns(path: Path) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    with path.open("rb") as handle:
-        frame = tomllib.load(handle)["frame"]
+    frame = description_data(path)["frame"]
     return re.compile(frame["lead"], re.IGNORECASE), re.compile(frame["sentence"], re.IGNORECASE)
 
 
@@ -300,20 +298,17 @@ def asks_for_duties(question: str, path: Path = DESCRIPTION) -> bool:
 
 @lru_cache(maxsize=4)
 def _practice_patterns(path: Path) -> tuple[re.Pattern[str], ...]:
-    with path.open("rb") as handle:
-        return tuple(re.compile(p, re.IGNORECASE) for p in tomllib.load(handle)["practice"]["patterns"])
+    return tuple(re.compile(p, re.IGNORECASE) for p in description_data(path)["practice"]["patterns"])
 
 
 @lru_cache(maxsize=4)
 def _duties_pattern(path: Path) -> re.Pattern[str]:
-    with path.open("rb") as handle:
-        return re.compile(tomllib.load(handle)["practice"]["duties"], re.IGNORECASE)
+    return re.compile(description_data(path)["practice"]["duties"], re.IGNORECASE)
 
 
 @lru_cache(maxsize=4)
 def _role_patterns(path: Path) -> dict[str, list[re.Pattern[str]]]:
-    with path.open("rb") as handle:
-        roles = tomllib.load(handle)["roles"]
+    roles = description_data(path)["roles"]
     try:
         return {role: [re.compile(p, re.IGNORECASE) for p in roles[role]] for role in ROLES}
     except (KeyError, re.error) as error:

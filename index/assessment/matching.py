@@ -21,7 +21,9 @@ import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -122,9 +124,15 @@ def _prohibition_in_reach(match: Match) -> bool:
     return match.matched and category.klass == "prohibited" and bool(category.required)
 
 
-def ordinary_examples(path: Path = DESCRIPTION) -> list[str]:
+@lru_cache(maxsize=4)
+def description_data(path: Path = DESCRIPTION) -> dict[str, Any]:
+    """data/description.toml, read once: roles, ordinary systems, practice and frame patterns."""
     with path.open("rb") as handle:
-        return list(tomllib.load(handle)["ordinary"]["examples"])
+        return tomllib.load(handle)
+
+
+def ordinary_examples(path: Path = DESCRIPTION) -> list[str]:
+    return list(description_data(path)["ordinary"]["examples"])
 
 
 def _vectors_of(register: Register, catalog: Catalog, embedder: Embedder, settings: Settings) -> _Vectors:
