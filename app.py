@@ -100,6 +100,9 @@ def open_index() -> tuple[Searcher, Catalog]:
         st.code(INGEST_COMMAND, language="bash")
         st.caption(escape_markdown(f"Looked in {config.data_dir} (set REGKB_DATA_DIR to use another folder). {error}"))
         st.stop()
+    if problem := searcher.live.problem:  # the new build failed: say which one is being searched
+        st.warning(escape_markdown(f"The index was rebuilt but the new build cannot be read: {problem}."),
+                   icon=":material/warning:")
     return searcher, catalog_for(str(index.path), as_of(), index)
 
 

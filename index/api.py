@@ -108,12 +108,13 @@ class ErrorBody:
 
 @dataclass(frozen=True)
 class Health:
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"]  # degraded: serving the last good build, `current` names another
     model_id: str
     build_id: str
     built: str
     chunks: int
     documents: int
+    problem: str = ""  # why the build served is not the one `current` names
 
 
 @dataclass(frozen=True)
@@ -435,10 +436,12 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
 
     @app.get("/healthz", response_model=Health, responses={503: errors[503]})
     def healthz() -> Health:
-        """200 when the live index loads and matches the model; 503 (with the command to run) otherwise."""
+        """200 while an index is served ("degraded", with the `problem`, when `current` names a build that
+        failed to load and the last good one is served); 503 (with the command to run) when none is."""
         manifest = searcher.index.manifest
-        return Health("ok", manifest.model_id, manifest.build_id, manifest.created, manifest.chunk_count,
-                      len(manifest.documents))
+        problem = without_paths(searcher.live.problem)
+        return Health("degraded" if problem else "ok", manifest.model_id, manifest.build_id, manifest.created,
+                      manifest.chunk_count, len(manifest.documents), problem)
 
     return app
 

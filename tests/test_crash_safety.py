@@ -29,6 +29,7 @@ from index.api import ApiConfig, create_app
 from index.config import Settings
 from index.retrieval import store
 from index.retrieval.embedder import Embedder
+from index.retrieval.live import LiveBuild
 from index.retrieval.search import Searcher
 from ingest.pipeline import Ingestor
 from ingest.sources import Resolver
@@ -238,17 +239,63 @@ def test_a_manifest_without_its_checksum_is_refused_not_trusted(copy_of_mini, ch
         store.load(config)
 
 
-def test_a_switch_to_a_corrupted_build_is_refused_not_served(copy_of_mini, embedder):
-    config = copy_of_mini()
-    serving = Searcher(config, embedder)
-    assert answers(serving)[0]["doc_id"] == "user-mini-act"
+def switch_current(config: Settings, build: Path) -> None:
+    link = config.data_dir / ".current-test"
+    os.symlink(os.path.relpath(build, config.data_dir), link)
+    os.replace(link, config.current)
+
+
+def damaged_copy(config: Settings) -> Path:
     damaged = config.builds / "damaged"
     shutil.copytree(store.current_build_path(config), damaged)
     flip_a_byte(damaged / "chunks.jsonl")
-    link = config.data_dir / ".current-test"
-    os.symlink(os.path.relpath(damaged, config.data_dir), link)
-    os.replace(link, config.current)
-    with pytest.raises(store.IndexUnavailable, match="chunks.jsonl is corrupted"):
-        ask(serving, PROBE, 1)
-    response = TestClient(create_app(config, ApiConfig(), embedder)).get("/search", params={"q": PROBE})
+    return damaged
+
+
+def test_a_switch_to_a_corrupted_build_keeps_the_last_good_one_and_says_so(copy_of_mini, embedder):
+    config = copy_of_mini()
+    good = store.current_build_path(config)
+    serving = Searcher(config, embedder)
+    with TestClient(create_app(config, ApiConfig(), embedder)) as api:  # started on the good build
+        before = answers(serving)
+        switch_current(config, damaged_copy(config))
+        assert answers(serving) == before
+        assert api.get("/search", params={"q": PROBE}).status_code == 200
+        health = api.get("/healthz").json()
+        assert health["status"] == "degraded" and health["build_id"] == good.name
+        assert "damaged failed to load" in health["problem"] and "chunks.jsonl is corrupted" in health["problem"]
+        assert str(config.data_dir) not in health["problem"]
+        switch_current(config, good)  # repaired: the report goes
+        assert api.get("/healthz").json() == {**health, "status": "ok", "problem": ""}
+    fresh = TestClient(create_app(config, ApiConfig(), embedder))
+    switch_current(config, config.builds / "damaged")  # a server with no good build to fall back on
+    response = fresh.get("/search", params={"q": PROBE})
     assert response.status_code == 503 and "chunks.jsonl is corrupted" in response.json()["error"]["message"]
+
+
+def test_a_dangling_current_is_reported_not_healthy(copy_of_mini, embedder):
+    config = copy_of_mini()
+    with TestClient(create_app(config, ApiConfig(), embedder)) as api:
+        gone = damaged_copy(config)
+        switch_current(config, gone)
+        shutil.rmtree(gone)
+        health = api.get("/healthz").json()
+        assert health["status"] == "degraded" and "does not exist" in health["problem"]
+        assert api.get("/search", params={"q": PROBE}).status_code == 200
+
+
+def test_a_failed_build_is_retried_after_a_back_off_not_on_every_request(copy_of_mini):
+    config, now, loads = copy_of_mini(), [0.0], []
+
+    def load(build: Path | None) -> str:
+        loads.append(build)
+        return store.load(config, build).manifest.build_id
+
+    live = LiveBuild(config, load, first_retry=2.0, max_retry=8.0, clock=lambda: now[0])
+    good = live.get()
+    switch_current(config, damaged_copy(config))
+    for moment in (0.0, 1.0, 1.9, 2.1, 2.2, 5.0, 6.2):
+        now[0] = moment
+        assert live.get() == good
+    assert len(loads) == 1 + 3  # the first load, then attempts at 0 s, 2.1 s (after 2 s), 6.2 s (after 4 s)
+    assert "attempt 4 in 8 s" in live.problem

@@ -14,9 +14,9 @@ query without a restart.
 
 from __future__ import annotations
 
-import threading
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -29,6 +29,7 @@ from index.model import Chunk, Hit
 from index.retrieval import store
 from index.retrieval.embedder import Embedder
 from index.retrieval.filters import Filters
+from index.retrieval.live import LiveBuild
 from index.retrieval.query import QueryPlan, understand
 from index.retrieval.rerank import Reranker
 
@@ -94,8 +95,7 @@ class Searcher:
         self.embedder = embedder or Embedder(settings.model)
         self.reranker = reranker if reranker is not None else Reranker.from_environment()
         self.candidates = candidates
-        self._live: tuple[store.LoadedIndex, _ChunkFeatures] | None = None  # swapped whole, never half
-        self._lock = threading.Lock()
+        self.live = LiveBuild(settings, self._load)
 
     @property
     def index(self) -> store.LoadedIndex:
@@ -104,16 +104,12 @@ class Searcher:
 
     def _snapshot(self) -> tuple[store.LoadedIndex, _ChunkFeatures]:
         """The build and its per-chunk features, taken together so a reload cannot mix two builds."""
-        live_path = store.current_build_path(self.settings)
-        live = self._live
-        if live is None or (live_path is not None and live_path != live[0].path):
-            with self._lock:
-                live = self._live
-                if live is None or (live_path is not None and live_path != live[0].path):
-                    loaded = store.load(self.settings, live_path)
-                    self._check_model(loaded)
-                    live = self._live = (loaded, _ChunkFeatures.of(loaded))
-        return live
+        return self.live.get()
+
+    def _load(self, build: Path | None) -> tuple[store.LoadedIndex, _ChunkFeatures]:
+        loaded = store.load(self.settings, build)
+        self._check_model(loaded)
+        return loaded, _ChunkFeatures.of(loaded)
 
     def _check_model(self, loaded: store.LoadedIndex) -> None:
         if loaded.manifest.model_id != self.embedder.model_id:
