@@ -29,10 +29,16 @@ class NotEurLex(ValueError):
 
 def read_blocks(data: bytes) -> list[Block]:
     root = parse_xhtml(data)
-    blocks = [block for part in _act_parts(root) for block in _walk(part, depth=0)]
-    if not any(b.kind == "heading" for b in blocks):
-        raise NotEurLex("no EUR-Lex headings (ti-art, doc-ti, ...) found: not an Official Journal act")
-    return blocks
+    if not _has_act_headings(root):
+        raise NotEurLex("no EUR-Lex headings (ti-art, doc-ti, ...) found: not an Official Journal act "
+                        "(to index another web page, save it as PDF or text)")
+    return [block for part in _act_parts(root) for block in _walk(part, depth=0)]
+
+
+def _has_act_headings(root: etree._Element) -> bool:
+    """The Official Journal's own heading classes: a page's <h1> says nothing about being an act."""
+    classes = {c.removeprefix("oj-") for value in root.xpath("//p/@class") for c in value.split()}
+    return bool(classes & HEADING_CLASSES)
 
 
 def read_fragment(elements: list[etree._Element]) -> list[Block]:

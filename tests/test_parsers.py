@@ -93,6 +93,7 @@ def test_inserted_numbers_are_read_in_order_from_xhtml():
 @pytest.mark.parametrize("payload, message", [
     (b"", "empty"),
     (b"<html><body><p>Just a blog post.</p></body></html>", "not an Official Journal act"),
+    (b"<html><body><h1>Company AI policy</h1><h2>Scope</h2><p>We use AI.</p></body></html>", "save it as PDF"),
 ])
 def test_html_that_is_not_eurlex_is_refused(payload, message):
     with pytest.raises(eurlex.NotEurLex, match=message):
