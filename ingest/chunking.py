@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from itertools import groupby
 
@@ -22,6 +22,11 @@ from ingest.model import Unit
 
 MAX_CHARS = 700
 TINY_CHARS = 160
+# The longest sentence in the official texts has 1,744 characters (Article 66(e) of the French AI Act); a
+# sentence that long stays whole, as the law wrote it. A longer run with no sentence end (a text without full
+# stops) is cut into pieces of MAX_CHARS, at a space where there is one, so no chunk's text or lead exceeds
+# LONGEST_SENTENCE.
+LONGEST_SENTENCE = 2000
 _SENTENCE_END = re.compile(r"(?<=[.;:])\s+(?=[A-Z(‘“«—])")
 
 Linker = Callable[[Unit], str]
@@ -30,7 +35,7 @@ Linker = Callable[[Unit], str]
 def chunk_units(doc_id: str, short: str, units: list[Unit], link: Linker) -> list[Chunk]:
     chunks: list[Chunk] = []
     seen: Counter[str] = Counter()
-    for unit in _fold_tiny_lists([u for u in units if u.role != "intro"]):
+    for unit in _fold_tiny_lists([_short_lead(u) for u in units if u.role != "intro"]):
         label = unit.label + _expression(unit)
         for piece in _pieces(unit.text):
             seen[label] += 1
@@ -56,6 +61,14 @@ def passage(short: str, unit: Unit, text: str) -> str:
     """What is embedded and matched: the text with the context a reader of the page has."""
     context = " > ".join(unit.path) if unit.path else unit.unit
     return "\n".join(part for part in (f"{short} | {context} | {unit.label}", unit.lead, text) if part)
+
+
+def _short_lead(unit: Unit) -> Unit:
+    """A lead past LONGEST_SENTENCE keeps its last piece, the words just before the list: every point of the
+    list carries its lead, and a lead with no sentence end would otherwise reach each of them whole."""
+    if len(unit.lead) <= LONGEST_SENTENCE:
+        return unit
+    return replace(unit, lead=_pieces(unit.lead)[-1])
 
 
 def _fold_tiny_lists(units: list[Unit]) -> list[Unit]:
@@ -87,7 +100,7 @@ def _pieces(text: str) -> list[str]:
     if len(text) <= MAX_CHARS:
         return [text]
     pieces, current = [], ""
-    for sentence in _SENTENCE_END.split(text):
+    for sentence in _sentences(text):
         if current and len(current) + len(sentence) + 1 > MAX_CHARS:
             pieces.append(current)
             current = sentence
@@ -96,3 +109,21 @@ def _pieces(text: str) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+def _sentences(text: str) -> Iterator[str]:
+    """The sentences of `text`, a run longer than LONGEST_SENTENCE cut into pieces the embedder reads whole."""
+    for sentence in _SENTENCE_END.split(text):
+        yield from _cut(sentence) if len(sentence) > LONGEST_SENTENCE else (sentence,)
+
+
+def _cut(run: str) -> Iterator[str]:
+    """Pieces of at most MAX_CHARS, each ending at its last space; a word longer than that is cut where it stands."""
+    start = 0
+    while start < len(run):
+        end = start + MAX_CHARS
+        if end < len(run) and (space := run.rfind(" ", start, end + 1)) > start:
+            end = space
+        if piece := run[start:end].strip():
+            yield piece
+        start = end

@@ -12,6 +12,8 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import math
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +34,9 @@ from ingest.sources import Resolved, Resolver, Source, SourceError, SourceFile, 
 from ingest.structure import build_units
 from ingest.versions import AmendedText, AmendmentRefused, amend, citation_of, mark_outdated
 
-PIPELINE_VERSION = "8"  # bump when parsing or chunking changes what a document yields
+PIPELINE_VERSION = "9"  # bump when parsing or chunking changes what a document yields
+MB = 1024 * 1024
+LARGE_FILE_BYTES = 2 * MB  # a file this size or more says how far its ingest has got, step by step
 
 
 class IngestError(Exception):
@@ -142,7 +146,7 @@ class Ingestor:
         for path in user_files:
             try:
                 theirs.append((path, self._prepare(self._read_user_file(path))))
-            except (SourceError, OSError) as error:
+            except (SourceError, IngestError, OSError) as error:
                 errors.append(f"{path}: {error}" if isinstance(error, OSError) else str(error))
         prepared += [item for _, item in theirs]
         errors += _id_collisions(theirs)
@@ -193,9 +197,19 @@ class Ingestor:
         """A user's file as a source; its copy in the cache is written only once it has parsed (see _run).
 
         It has no link: a citation of it names the document, and no answer names a path on the server."""
+        self._check_size(path)
         data = path.read_bytes()
         source = user_source(path, data)
         return Resolved(source, source.files[0], data, hashlib.sha256(data).hexdigest(), "user")
+
+    def _check_size(self, path: Path) -> None:
+        """Refuse a file over the cap before reading it: parsing is linear, but embedding 50 MB takes hours and a
+        larger file is more often a mistake (a log, a dump) than a document. Official sources are pinned by sha256
+        in the manifest, so their size is known: only the user's files are checked."""
+        size, limit = path.stat().st_size, self.settings.max_file_mb
+        if size > limit * MB:
+            raise IngestError(f"{path}: {size / MB:.1f} MB is over the {limit:g} MB limit for one file; split it, "
+                              f"or raise the limit with REGKB_MAX_FILE_MB={math.ceil(size / MB)}")
 
     def _cache_paths(self, key: str) -> tuple[Path, Path]:
         return self.docs_cache / f"{key}.jsonl", self.docs_cache / f"{key}.npy"
@@ -219,11 +233,13 @@ class Ingestor:
 
     def _parse(self, item: _Prepared, prepared: list[_Prepared]) -> None:
         started = time.perf_counter()
+        self._say(item, f"parsing {len(item.resolved.data) / MB:.1f} MB")
         parsed = parse(item.resolved)
         units = self._amended(item, parsed.units, prepared) if item.amending else parsed.units
         item.chunks = chunk_units(item.source.id, item.source.short, units, _consolidated_links(item))
         item.units, item.pages = len(parsed.units), parsed.pages
         item.seconds = time.perf_counter() - started
+        self._say(item, f"chunks built: {len(item.chunks):,} (units: {item.units:,}, {item.seconds:.1f} s)")
 
     def _amended(self, item: _Prepared, units: list[Unit], prepared: list[_Prepared]) -> list[Unit]:
         """The act as in force with every wording dated, or a language version marked where it is outdated."""
@@ -254,6 +270,7 @@ class Ingestor:
             for batch in batches:
                 parts.append(self.embedder.passages(batch))
                 bar.update(len(batch))
+                self._say(item, f"embedding {bar.n:,}/{len(texts):,} chunks ({time.perf_counter() - started:.0f} s)")
         item.vectors = np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
         item.seconds += time.perf_counter() - started
         chunks_path, vectors_path = self._cache_paths(item.key)
@@ -262,6 +279,14 @@ class Ingestor:
         body = "\n".join(json.dumps(c.to_record(), ensure_ascii=False) for c in item.chunks)
         write_atomically(vectors_path, _npy_bytes(item.vectors))
         write_atomically(chunks_path, f"{header}\n{body}\n".encode())
+
+    def _say(self, item: _Prepared, message: str) -> None:
+        """A progress line for a large file: its bar shows nothing until embedding starts, and a log file keeps
+        lines where it keeps only the bar's last redraw. Printed through tqdm, so a bar on screen stays whole."""
+        if self.progress and len(item.resolved.data) >= LARGE_FILE_BYTES:
+            from tqdm import tqdm
+
+            tqdm.write(f"{item.source.id}: {message}", file=sys.stderr)
 
     # -- the build ----------------------------------------------------------------------
     def _assemble(self, prepared: list[_Prepared], reports: list[DocumentReport], remove: set[str]) -> IngestResult:
