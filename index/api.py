@@ -9,7 +9,7 @@ FastAPI *is* Starlette underneath, so CORS and the request limits below are
 plain Starlette/ASGI middleware and cost nothing extra. One uvicorn worker
 holds one index and one model in memory; searches run on a bounded pool of
 threads (`ApiConfig.search_threads`) and the queries waiting for the model are
-encoded together, one batch at a time (`BatchingEmbedder`).
+encoded together, fairly between clients (`serving.FairEncoder`).
 
 Every error is JSON, ``{"error": {"code": ..., "message": ...}}``: 400 for bad
 parameters, 401 for a missing or wrong token, 404 for an unknown provision,
@@ -24,10 +24,8 @@ import hmac
 import json
 import logging
 import os
-import queue
 import re
 import sys
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
@@ -35,7 +33,6 @@ from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
 import anyio
-import numpy as np
 import uvicorn
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -59,13 +56,14 @@ from index.law.versions import parse_day, today
 from index.retrieval.embedder import Embedder
 from index.retrieval.search import MAX_QUERY_CHARS, QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
+from index.serving import CLIENT, FairEncoder, GuardedH11Protocol
 
 MAX_API_K = 50
 MAX_DESCRIPTION_CHARS = 4_000
 MAX_URL_BYTES = 16_384  # a 1,000-character query is at most 12,000 bytes percent-encoded
 MAX_BODY_BYTES = 16_384  # POST bodies (a description to assess); a GET takes none
 BODY_METHODS = frozenset({"POST"})
-MODEL_THREADS = 1  # torch intra-op threads in the server: concurrency comes from batching (see BatchingEmbedder)
+MODEL_THREADS = 1  # torch intra-op threads in the server: concurrency comes from batching (serving.FairEncoder)
 PRIVATE_DOCUMENT_FIELDS = frozenset({"cache_key"})  # ingest's bookkeeping, not the document's
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token
 log = logging.getLogger("uvicorn.error")
@@ -78,21 +76,32 @@ class ApiConfig:
     token: str = ""  # REGKB_API_TOKEN: when set, every data endpoint needs "Authorization: Bearer <token>"
     cors_origins: tuple[str, ...] = ()  # REGKB_CORS_ORIGINS: comma-separated origins browsers may call from
     search_threads: int = 16  # REGKB_API_SEARCH_THREADS: searches in flight; the rest wait their turn
+    request_timeout: int = 10  # REGKB_API_REQUEST_TIMEOUT: seconds for a request's headers and body to arrive
+    max_connections: int = 512  # REGKB_API_MAX_CONNECTIONS: open connections; past it the slowest arrival is dropped
 
     def __post_init__(self) -> None:
         if self.token and not _TOKEN_CHARS.fullmatch(self.token):
             raise ValueError("REGKB_API_TOKEN must be letters, digits and -._~+/ (RFC 6750); "
                              "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
-        if self.search_threads < 1:
-            raise ValueError(f"REGKB_API_SEARCH_THREADS must be at least 1, got {self.search_threads}")
+        for name, value in (("SEARCH_THREADS", self.search_threads), ("REQUEST_TIMEOUT", self.request_timeout),
+                            ("MAX_CONNECTIONS", self.max_connections)):
+            if value < 1:
+                raise ValueError(f"REGKB_API_{name} must be at least 1, got {value}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ApiConfig:
         origins = tuple(o.strip() for o in environ.get("REGKB_CORS_ORIGINS", "").split(",") if o.strip())
-        threads = environ.get("REGKB_API_SEARCH_THREADS", str(cls.search_threads))
-        if not threads.isdigit():
-            raise ValueError(f"REGKB_API_SEARCH_THREADS must be a whole number, got {threads!r}")
-        return cls(environ.get("REGKB_API_TOKEN", ""), origins, int(threads))
+        numbers = [_whole_number(environ, name, default) for name, default in (
+            ("REGKB_API_SEARCH_THREADS", cls.search_threads), ("REGKB_API_REQUEST_TIMEOUT", cls.request_timeout),
+            ("REGKB_API_MAX_CONNECTIONS", cls.max_connections))]
+        return cls(environ.get("REGKB_API_TOKEN", ""), origins, *numbers)
+
+
+def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name, str(default))
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -175,100 +184,37 @@ class AssessRequest(BaseModel):
     answers: AnswersBody | None = None
 
 
-@dataclass(eq=False)
-class _Pending:
-    text: str
-    done: threading.Event = field(default_factory=threading.Event)
-    vector: np.ndarray | None = None
-    error: Exception | None = None
-
-
-class BatchingEmbedder:
-    """Encodes the queries of concurrent requests together, on one thread of its own.
-
-    One thread, because a Hugging Face fast tokenizer is one Rust object: two
-    threads encoding at once can fail with "RuntimeError: Already borrowed"
-    (and every thread that has run the model keeps its own allocator arena:
-    with encoding spread over 16 request threads the server peaked at 1.1 GB, not 0.75).
-    Together, because a batch of short queries costs the model far less than
-    encoding them one by one (measured: ~1.8x the queries per second with 16
-    threads asking), so under load the queue drains instead of growing.
-    `Embedder.query(text)` is `queries([text])[0]`; tests/test_api.py checks
-    that the batch and the single query agree.
-    """
-
-    def __init__(self, embedder: Embedder, max_batch: int = 16) -> None:
-        self.model_id = embedder.model_id
-        self.max_batch = max_batch
-        self._embedder = embedder
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._worker: threading.Thread | None = None
-        self._starting = threading.Lock()
-
-    def split(self, vectors: np.ndarray) -> list[np.ndarray]:
-        return self._embedder.split(vectors)
-
-    def query(self, text: str) -> np.ndarray:
-        self._start()
-        pending = _Pending(text)
-        self._queue.put(pending)
-        pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
-        return pending.vector
-
-    def close(self) -> None:
-        """Stop the encoding thread once the queries already queued are answered."""
-        with self._starting:
-            if self._worker is not None:
-                self._queue.put(None)
-                self._worker.join()
-                self._worker = None  # a later query starts a new one
-
-    def _start(self) -> None:
-        with self._starting:
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._serve, name="regkb-embedder", daemon=True)
-                self._worker.start()
-
-    def _serve(self) -> None:
-        while (first := self._queue.get()) is not None:
-            batch = [first]
-            while len(batch) < self.max_batch and not self._queue.empty():
-                if (more := self._queue.get()) is None:
-                    self._queue.put(None)  # answer this batch first, then stop
-                    break
-                batch.append(more)
-            self._encode(batch)
-
-    def _encode(self, batch: list[_Pending]) -> None:
-        try:
-            vectors = self._embedder.queries([p.text for p in batch])
-        except Exception as error:  # every request in the batch learns why
-            vectors = [None] * len(batch)
-            for pending in batch:
-                pending.error = error
-        for pending, vector in zip(batch, vectors):
-            pending.vector = vector
-            pending.done.set()
-
-
 def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse(asdict(ErrorBody(Problem(code, message))), status_code=status, headers=headers)
 
 
 class RequestLimits:
-    """Refuses oversized requests before routing: 414 for a long URL, 413 for a body on a GET or over the limit."""
+    """Refuses what one worker should not take on, before routing: 414 for a long URL, 413 for a body on a GET
+    or over the limit, 503 (JSON, with Retry-After) past `max_in_flight` requests; names each request's client
+    for the encoder's fair queue (`serving.CLIENT`: behind a proxy, run uvicorn with --forwarded-allow-ips)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_in_flight: int = 256) -> None:
         self.app = app
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        problem = self._problem(scope) if scope["type"] == "http" else None
-        if problem:
-            await error_response(*problem)(scope, receive, send)
-        else:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        problem = self._problem(scope)
+        if problem is None and self.in_flight >= self.max_in_flight:
+            problem = 503, "overloaded", f"{self.in_flight} requests are being answered; retry in a second"
+        if problem:
+            headers = {"Retry-After": "1"} if problem[0] == 503 else None
+            await error_response(*problem, headers=headers)(scope, receive, send)
+            return
+        CLIENT.set((scope.get("client") or ("local",))[0])
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
 
     @staticmethod
     def _problem(scope: AsgiScope) -> tuple[int, str, str] | None:
@@ -283,6 +229,36 @@ class RequestLimits:
                 return 413, "body_too_large", f"the request body is over {limit:,} bytes or has no Content-Length"
             return 413, "body_too_large", "a GET takes no request body: pass parameters in the query string"
         return None
+
+
+class HeadAsGet:
+    """HEAD answered as the GET it stands for, headers only (RFC 9110 9.3.2): monitors and link checkers use it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS handling, with its refusal of a preflight in the API's JSON error shape."""
+
+    def preflight_response(self, request_headers: Any) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code == 200:
+            return response
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in {"content-length", "content-type"}}
+        return error_response(response.status_code, "cors_refused", response.body.decode(), headers)
 
 
 def _bearer_check(token: str) -> Callable[[HTTPAuthorizationCredentials | None], None]:
@@ -310,7 +286,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     settings = settings or load_settings()
     config = config or ApiConfig.from_env()
     model = embedder or Embedder(settings.model)
-    encoder = BatchingEmbedder(model)
+    encoder = FairEncoder(model)
     searcher = Searcher(settings, encoder)  # type: ignore[arg-type]  # it has what Searcher uses: query, model_id
     search_slots = anyio.CapacityLimiter(config.search_threads)
     catalogs = CatalogCache()
@@ -329,7 +305,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     # no /docs or /redoc: their pages load scripts from a CDN, which an air-gapped intranet cannot reach and no
     # page of RegKB may call; the schema is served here, behind the token when one is set
     app = FastAPI(title="RegKB", summary="Cited search over EU AI regulation (AI Act, GDPR, ...)", lifespan=lifespan,
-                  docs_url=None, redoc_url=None, openapi_url=None)
+                  docs_url=None, redoc_url=None, openapi_url=None, redirect_slashes=False)  # 404, not a 307
     protected = [Depends(_bearer_check(config.token))] if config.token else []
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=protected)
@@ -337,8 +313,9 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         return app.openapi()
     _install_error_handlers(app)
     app.add_middleware(RequestLimits)
+    app.add_middleware(HeadAsGet)
     if config.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"],
+        app.add_middleware(JsonCORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], max_age=600)
     errors: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 503)}
 
@@ -529,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("listening on %s without REGKB_API_TOKEN: anyone who can reach it can query", args.host)
     _limit_model_threads()
     app = create_app(load_settings(args.data_dir, args.model), config)
-    uvicorn.run(app, host=args.host, port=args.port, workers=1, limit_concurrency=256, server_header=False,
+    protocol = GuardedH11Protocol.configured(config.request_timeout, config.max_connections)
+    uvicorn.run(app, host=args.host, port=args.port, workers=1, http=protocol, server_header=False,
                 h11_max_incomplete_event_size=MAX_URL_BYTES + 8192, log_level=args.log_level)
     return 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
@@ -14,11 +13,12 @@ from bench.common import free_port
 from bench.load_api import api_server
 from index.answers.question import answer
 from index.answers.results import catalog_of
-from index.api import MAX_URL_BYTES, ApiConfig, BatchingEmbedder, create_app
+from index.api import MAX_URL_BYTES, ApiConfig, create_app
 from index.config import DEFAULT_MODEL, Settings, settings
 from index.retrieval import store
 from index.retrieval.embedder import Embedder
 from index.retrieval.search import Searcher
+from index.serving import FairEncoder
 
 TOKEN = "s3cret-Token_1"
 
@@ -128,7 +128,7 @@ def test_health_names_model_build_and_size(client, mini_index):
     manifest = store.load(mini_index).manifest
     assert client.get("/healthz").json() == {
         "status": "ok", "model_id": DEFAULT_MODEL, "build_id": manifest.build_id,
-        "built": manifest.created, "chunks": manifest.chunk_count, "documents": 2,
+        "built": manifest.created, "chunks": manifest.chunk_count, "documents": 2, "problem": "",
     }
 
 
@@ -211,27 +211,18 @@ def test_access_settings_from_the_environment():
 # -- the model behind concurrent requests ----------------------------------------------------------
 
 
-def test_batched_queries_get_the_vectors_a_single_query_gets(embedder):
-    questions = [f"question {i} about robot mowers and {'hedgehogs ' * i}" for i in range(12)]
-    encoder = BatchingEmbedder(embedder, max_batch=4)
-    try:
-        with ThreadPoolExecutor(8) as pool:
-            batched = list(pool.map(encoder.query, questions))
-    finally:
-        encoder.close()
-    for question, vector in zip(questions, batched):
-        np.testing.assert_allclose(vector, embedder.query(question), atol=1e-5)
-
-
 class BrokenModel:
     model_id = "broken"
+
+    def tokens(self, text: str) -> int:
+        return len(text.split())
 
     def queries(self, texts: list[str]) -> np.ndarray:
         raise RuntimeError("the model file is gone")
 
 
 def test_an_encoding_failure_reaches_the_request_and_the_encoder_restarts_after_close():
-    encoder = BatchingEmbedder(BrokenModel())  # type: ignore[arg-type]
+    encoder = FairEncoder(BrokenModel())  # type: ignore[arg-type]
     for _ in range(2):
         with pytest.raises(RuntimeError, match="model file is gone"):
             encoder.query("mowers")

@@ -163,7 +163,7 @@ def test_searches_during_a_rebuild_never_fail_and_then_see_the_new_document(live
     reader = threading.Thread(target=query_in_a_loop)
     reader.start()
     try:
-        # Its own model instance: one tokenizer is not to be shared by two threads (see index.api.BatchingEmbedder).
+        # Its own model instance: one tokenizer is not to be shared by two threads (see index.serving.FairEncoder).
         build_index(live.data_dir, Embedder(), [FIXTURES / "notes.txt"])
         deadline = time.monotonic() + 30
         while not any("user-notes" in docs for docs in seen) and time.monotonic() < deadline and not errors:

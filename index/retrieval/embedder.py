@@ -32,6 +32,15 @@ class Encoder(Protocol):
 
     def queries(self, texts: list[str]) -> np.ndarray: ...
 
+    def tokens(self, text: str) -> int: ...
+
+
+class QueryTooLong(ValueError):
+    """A query that would cost the model more tokens than the caller allows.
+
+    Characters are a poor measure of cost: 1,000 emoji are 1,000 characters but
+    cost the model about 34 times a short question, so a server caps tokens."""
+
 
 @dataclass(frozen=True)
 class Part:
@@ -80,8 +89,14 @@ class Embedder:
         """Query vectors: E5 reads a question with a "query: " prefix, sentence-transformers as a passage."""
         return self._combined([encoder.queries(texts) for encoder in self._encoders])
 
-    def query(self, text: str) -> np.ndarray:
+    def query(self, text: str, max_tokens: int | None = None) -> np.ndarray:
+        if max_tokens is not None:
+            check_tokens(self.tokens(text), max_tokens)
         return self.queries([text])[0]
+
+    def tokens(self, text: str) -> int:
+        """The most tokens any of the models reads for `text` as a query: what encoding it costs."""
+        return max(encoder.tokens(text) for encoder in self._encoders)
 
     def split(self, vectors: np.ndarray) -> list[np.ndarray]:
         """Each model's own coordinates of combined vectors (one or a matrix of them), up to scale."""
@@ -108,6 +123,9 @@ class SentenceTransformerEncoder:
 
     queries = passages
 
+    def tokens(self, text: str) -> int:
+        return len(self._model.tokenizer(text, truncation=False, verbose=False)["input_ids"])
+
 
 class E5Encoder:
     def __init__(self) -> None:
@@ -121,6 +139,15 @@ class E5Encoder:
 
     def queries(self, texts: list[str]) -> np.ndarray:
         return self._model.query(texts)
+
+    def tokens(self, text: str) -> int:
+        return self._model.token_count(text, is_query=True)
+
+
+def check_tokens(tokens: int, limit: int) -> None:
+    if tokens > limit:
+        raise QueryTooLong(f"the query is {tokens:,} model tokens long; the limit is {limit:,} "
+                           "(about 1,000 characters of plain words: emoji and symbols cost more)")
 
 
 def _encoder(model: str, batch_size: int) -> Encoder:

@@ -27,7 +27,7 @@ from index.law.labels import within
 from index.law.versions import version_on
 from index.model import Chunk, Hit
 from index.retrieval import store
-from index.retrieval.embedder import Embedder
+from index.retrieval.embedder import Embedder, QueryTooLong
 from index.retrieval.filters import Filters
 from index.retrieval.live import LiveBuild
 from index.retrieval.query import QueryPlan, understand
@@ -35,6 +35,7 @@ from index.retrieval.rerank import Reranker
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MAX_QUERY_CHARS = 1000
+MAX_QUERY_TOKENS = 320  # a 1,000-character question in plain words is 200-250 (bench/load_api.py: heavy mix)
 MAX_K = 100
 RRF_K = 60
 
@@ -151,7 +152,10 @@ class Searcher:
 
     def _dense(self, index: store.LoadedIndex, query: str, allowed: np.ndarray | None) -> list[list[int]]:
         """One ranking per embedding model (retrieval/embedder.py), the first model's first."""
-        queries = self.embedder.split(self.embedder.query(query))
+        try:
+            queries = self.embedder.split(self.embedder.query(query, max_tokens=MAX_QUERY_TOKENS))
+        except QueryTooLong as error:
+            raise QueryError(str(error)) from error
         dims, index_dims = [len(q) for q in queries], [part.d for part in index.dense.parts]
         if dims != index_dims:
             raise store.IndexUnavailable(f"query vectors have dimensions {dims}, the index {index_dims}")

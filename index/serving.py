@@ -1,0 +1,249 @@
+"""What keeps one API worker answering ordinary questions while some clients are slow, greedy or hostile.
+
+Two guards, each against one way a single process can be starved:
+
+- `FairEncoder`: the model is one thread (see its docstring), so whoever fills
+  its queue decides everyone's latency. Queries are served by fair queuing on
+  their cost in model tokens: the client that has spent least goes next, a batch
+  holds queries of similar length (a short question padded to a 300-token one
+  costs what that one costs). A client that fills the queue waits behind itself,
+  not others in front of it. Clients are told apart by address: behind a reverse
+  proxy, run with --forwarded-allow-ips so that uvicorn reads X-Forwarded-For.
+- `GuardedH11Protocol`: uvicorn's HTTP/1.1 protocol with a deadline for the
+  request to arrive (headers and body) and a cap on open connections that drops
+  the oldest unfinished request rather than refusing everyone. Stock uvicorn
+  times out only idle keep-alive connections: 260 sockets that never finish
+  their headers made every request answer 503 for as long as they stayed open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import h11
+import numpy as np
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from index.retrieval.embedder import QueryTooLong, check_tokens
+
+CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("regkb_client", default="local")
+
+
+class QueryEncoder(Protocol):
+    model_id: str
+
+    def queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def tokens(self, text: str) -> int: ...
+
+
+@dataclass(eq=False)
+class _Pending:
+    text: str
+    client: str
+    max_tokens: int | None
+    tokens: int = 0
+    done: threading.Event = field(default_factory=threading.Event)
+    vector: np.ndarray | None = None
+    error: Exception | None = None
+
+
+class FairEncoder:
+    """Encodes concurrent requests' queries on one thread of its own, fairly between clients.
+
+    One thread, because a Hugging Face fast tokenizer is one Rust object: two
+    threads using it at once can fail with "RuntimeError: Already borrowed" (and
+    every thread that has run the model keeps its own allocator arena). Batches,
+    because a batch of short queries costs the model far less than encoding them
+    one by one (measured: ~1.8x the queries per second with 16 threads asking).
+    The client of a query is `CLIENT` in the caller's context (the API sets it per
+    request). `query(text)` gives what `Embedder.query(text)` gives (tests/test_api.py).
+    """
+
+    def __init__(self, embedder: QueryEncoder, max_batch: int = 16, batch_tokens: int = 512) -> None:
+        self.model_id = embedder.model_id
+        self.max_batch, self.batch_tokens = max_batch, batch_tokens
+        self._embedder = embedder
+        self._waiting: dict[str, deque[_Pending]] = {}
+        self._spent: dict[str, int] = {}  # tokens encoded per client (start-time fair queuing)
+        self._virtual = 0  # what the client served last had spent before it: where a newly active client starts
+        self._wake = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self._stopping = False
+
+    def split(self, vectors: np.ndarray) -> list[np.ndarray]:
+        return self._embedder.split(vectors)  # type: ignore[attr-defined]
+
+    def query(self, text: str, max_tokens: int | None = None) -> np.ndarray:
+        pending = _Pending(text, CLIENT.get(), max_tokens)
+        self._enqueue(pending)
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.vector
+
+    def close(self) -> None:
+        """Stop the encoding thread once the queries already waiting are answered; a later query restarts it."""
+        with self._wake:
+            worker, self._stopping = self._worker, True
+            self._wake.notify()
+        if worker is not None:
+            worker.join()
+        with self._wake:
+            self._worker, self._stopping = None, False
+
+    def _enqueue(self, pending: _Pending) -> None:
+        with self._wake:
+            waiting = self._waiting.setdefault(pending.client, deque())
+            if not waiting:  # a client back after a pause starts level with the others, not with a credit
+                self._spent[pending.client] = max(self._spent.get(pending.client, 0), self._virtual)
+            waiting.append(pending)
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._serve, name="regkb-encoder", daemon=True)
+                self._worker.start()
+            self._wake.notify()
+
+    def _serve(self) -> None:
+        while batch := self._next_batch():
+            self._encode(batch)
+
+    def _next_batch(self) -> list[_Pending]:
+        """Queries of similar length, the least-served client's first; [] once closed and drained."""
+        with self._wake:
+            while not any(self._waiting.values()):
+                if self._stopping:
+                    return []
+                self._wake.wait()
+            clients = sorted((c for c, w in self._waiting.items() if w), key=lambda c: self._spent[c])
+            batch: list[_Pending] = []
+            for client in clients:
+                head = self._waiting[client][0]
+                head.tokens = head.tokens or self._embedder.tokens(head.text)
+                if batch and not self._fits(batch, head):
+                    continue
+                if not batch:
+                    self._virtual = self._spent[client]
+                batch.append(self._waiting[client].popleft())
+                self._spent[client] += head.tokens
+                if len(batch) == self.max_batch:
+                    break
+            self._forget_idle()
+            return batch
+
+    def _fits(self, batch: list[_Pending], pending: _Pending) -> bool:
+        """Padded to its longest query, a batch costs its size times that length."""
+        longest = max(pending.tokens, *(p.tokens for p in batch))
+        similar = pending.tokens <= 2 * batch[0].tokens + 8
+        return similar and (len(batch) + 1) * longest <= self.batch_tokens
+
+    def _forget_idle(self) -> None:
+        """Clients with nothing waiting and no more spent than the virtual time would restart at it anyway."""
+        for client in [c for c, w in self._waiting.items() if not w and self._spent.get(c, 0) <= self._virtual]:
+            del self._waiting[client]
+            self._spent.pop(client, None)
+
+    def _encode(self, batch: list[_Pending]) -> None:
+        admitted = []
+        for pending in batch:
+            try:
+                if pending.max_tokens is not None:
+                    check_tokens(pending.tokens, pending.max_tokens)
+                admitted.append(pending)
+            except QueryTooLong as error:
+                pending.error = error
+                pending.done.set()
+        try:
+            vectors = self._embedder.queries([p.text for p in admitted]) if admitted else []
+        except Exception as error:  # every request in the batch learns why
+            vectors = [None] * len(admitted)
+            for pending in admitted:
+                pending.error = error
+        for pending, vector in zip(admitted, vectors):
+            pending.vector = vector
+            pending.done.set()
+
+
+REQUEST_TIMEOUT = {"code": "request_timeout", "message": "the request did not arrive in time"}
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each request to arrive and a cap on open connections.
+
+    Configured through class attributes (`configured`), since uvicorn builds one protocol per connection."""
+
+    request_timeout: float = 10.0
+    max_connections: int = 512
+
+    @classmethod
+    def configured(cls, request_timeout: float, max_connections: int) -> type[GuardedH11Protocol]:
+        return type("GuardedH11", (cls,), {"request_timeout": request_timeout, "max_connections": max_connections})
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._opened = self.loop.time()
+        self._deadline: asyncio.TimerHandle | None = None
+        self._arm()
+        if len(self.connections) > self.max_connections:
+            self._drop_oldest_unfinished()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self._arrived():
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._opened = self.loop.time()
+            self._arm()  # the next request on this keep-alive connection gets its own deadline
+
+    def _arrived(self) -> bool:
+        """The whole request (headers and body) has been read."""
+        return self.conn.their_state not in (h11.IDLE, h11.SEND_BODY)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.request_timeout, self._expire)
+
+    def _disarm(self) -> None:
+        if getattr(self, "_deadline", None) is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if self._arrived() or self.transport.is_closing():
+            return
+        if self.conn.their_state is h11.IDLE and (self.cycle is None or self.cycle.response_complete):
+            self._write_error(408, "Request Timeout", REQUEST_TIMEOUT)
+        self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a malformed request, in the API's JSON error shape rather than plain text."""
+        self._write_error(400, "Bad Request", {"code": "bad_request", "message": msg})
+        self.transport.close()
+
+    def _write_error(self, status: int, reason: str, problem: dict[str, str]) -> None:
+        body = json.dumps({"error": problem}).encode()
+        self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\nconnection: close\r\n"
+                             b"content-length: %d\r\n\r\n%s" % (status, reason.encode(), len(body), body))
+
+    def _drop_oldest_unfinished(self) -> None:
+        """Over the cap, the connection waiting longest for its request goes: a slow client, not a reader."""
+        waiting = [c for c in self.connections if isinstance(c, GuardedH11Protocol) and not c._arrived()]
+        if waiting:
+            min(waiting, key=lambda c: c._opened)._expire_now()
+
+    def _expire_now(self) -> None:
+        self._disarm()
+        self._expire()

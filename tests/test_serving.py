@@ -1,0 +1,187 @@
+"""One API worker under slow, greedy and malformed clients: fair encoding, request deadlines, JSON errors."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from bench.common import free_port
+from bench.load_api import api_server
+from index.api import ApiConfig, RequestLimits, create_app
+from index.serving import CLIENT, FairEncoder
+
+# -- the encoder's fair queue ------------------------------------------------------------------------
+
+
+def test_queued_queries_get_the_vectors_a_single_query_gets(embedder):
+    questions = [f"question {i} about robot mowers and {'hedgehogs ' * i}" for i in range(12)]
+    encoder = FairEncoder(embedder, max_batch=4)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            queued = list(pool.map(encoder.query, questions))
+    finally:
+        encoder.close()
+    for question, vector in zip(questions, queued):
+        np.testing.assert_allclose(vector, embedder.query(question), atol=1e-5)
+
+
+class GatedModel:
+    """Counts a query's tokens as its words; the first batch waits for the gate, so a queue can build up."""
+
+    model_id = "gated"
+
+    def __init__(self) -> None:
+        self.gate, self.batches = threading.Event(), []
+
+    def tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        if not self.batches:
+            self.gate.wait(10)
+        self.batches.append(list(texts))
+        return np.zeros((len(texts), 2), dtype=np.float32)
+
+
+def ask_as(encoder: FairEncoder, client: str, text: str) -> threading.Thread:
+    def run() -> None:
+        CLIENT.set(client)
+        encoder.query(text)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def wait_for(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_a_greedy_client_does_not_make_an_ordinary_question_wait_behind_its_queue():
+    model = GatedModel()
+    encoder = FairEncoder(model, batch_tokens=512)
+    heavy = " ".join(["emoji"] * 300)
+    greedy = [ask_as(encoder, "greedy", f"{heavy} {i}") for i in range(4)]
+    wait_for(lambda: len(encoder._waiting["greedy"]) == 3)  # one in the model, three waiting
+    reader = ask_as(encoder, "reader", "can we use emotion recognition at work?")
+    wait_for(lambda: len(encoder._waiting.get("reader", ())) == 1)
+    model.gate.set()
+    for thread in [*greedy, reader]:
+        thread.join(10)
+    encoder.close()
+    assert model.batches[1] == ["can we use emotion recognition at work?"]  # next, not after the greedy queue
+    assert all(len(batch) == 1 for batch in model.batches)  # a short question is never padded to a long one
+
+
+def test_short_questions_from_many_clients_share_a_batch():
+    model = GatedModel()
+    encoder = FairEncoder(model, max_batch=16)
+    first = ask_as(encoder, "first", "warm")
+    wait_for(lambda: len(model.batches) == 0 and not encoder._waiting.get("first"))
+    others = [ask_as(encoder, f"reader-{i}", f"question {i} on the AI Act") for i in range(6)]
+    wait_for(lambda: sum(len(w) for w in encoder._waiting.values()) == 6)
+    model.gate.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    encoder.close()
+    assert sorted(model.batches[1]) == sorted(f"question {i} on the AI Act" for i in range(6))
+
+
+def test_a_query_over_the_token_cap_is_refused_by_the_api(client_on_mini):
+    emoji = client_on_mini.get("/search", params={"q": "ok \N{GRINNING FACE}" * 250})
+    assert emoji.status_code == 400 and "model tokens" in emoji.json()["error"]["message"]
+    words = ("Which duties does a deployer of a high-risk AI system have towards its workers? " * 13)[:1000]
+    assert client_on_mini.get("/search", params={"q": words}).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def client_on_mini(mini_index, embedder) -> Iterator[TestClient]:
+    with TestClient(create_app(mini_index, ApiConfig(), embedder)) as running:
+        yield running
+
+
+# -- HTTP details: JSON everywhere, HEAD, no redirects ------------------------------------------------
+
+
+def test_head_answers_as_get_without_a_body(client_on_mini):
+    head, get = client_on_mini.head("/healthz"), client_on_mini.get("/healthz")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"]
+
+
+def test_a_trailing_slash_is_a_json_404_not_a_redirect(client_on_mini):
+    response = client_on_mini.get("/healthz/", follow_redirects=False)
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_a_refused_cors_preflight_is_json(mini_index, embedder):
+    api = TestClient(create_app(mini_index, ApiConfig(cors_origins=("https://intranet.example",)), embedder))
+    response = api.options("/search", headers={"Origin": "https://elsewhere.example",
+                                               "Access-Control-Request-Method": "GET"})
+    assert response.status_code == 400 and "origin" in response.json()["error"]["message"].lower()
+
+
+def test_past_the_in_flight_cap_the_answer_is_a_json_503_with_retry_after():
+    async def app(scope, receive, send):  # never reached
+        raise AssertionError
+
+    response = TestClient(RequestLimits(app, max_in_flight=0)).get("/search?q=x")
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+    assert response.json()["error"]["code"] == "overloaded"
+
+
+# -- the real server: slow and malformed clients -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def guarded_server(mini_index) -> Iterator[str]:
+    port = free_port()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("REGKB_API_REQUEST_TIMEOUT", "2")
+        env.setenv("REGKB_API_MAX_CONNECTIONS", "20")
+        with api_server(mini_index.data_dir, port):
+            yield f"127.0.0.1:{port}"
+
+
+def half_requests(address: str, count: int) -> list[socket.socket]:
+    """Connections that send part of their headers and then nothing: the slow-headers attack."""
+    host, port = address.split(":")
+    sockets = []
+    for _ in range(count):
+        s = socket.create_connection((host, int(port)), timeout=10)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        sockets.append(s)
+    return sockets
+
+
+def test_connections_that_never_finish_their_headers_do_not_lock_readers_out(guarded_server):
+    stalled = half_requests(guarded_server, 60)  # three times the connection cap
+    try:
+        started = time.monotonic()
+        health = httpx.get(f"http://{guarded_server}/healthz", timeout=10)
+        assert health.status_code == 200 and time.monotonic() - started < 2
+        time.sleep(2.5)  # past the request deadline: every stalled connection has been answered and closed
+        answers = [s.recv(4096) for s in stalled]
+        assert all(a == b"" or a.startswith(b"HTTP/1.1 408") for a in answers)
+        assert any(a.startswith(b"HTTP/1.1 408") and b'"request_timeout"' in a for a in answers)
+    finally:
+        for s in stalled:
+            s.close()
+
+
+def test_a_malformed_request_gets_a_json_400(guarded_server):
+    host, port = guarded_server.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        reply = s.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 400") and b"application/json" in reply and b'"bad_request"' in reply
