@@ -34,12 +34,16 @@ from bench.questions import query_set
 
 HOST = "127.0.0.1"  # loopback only, by construction: there is no option to point this elsewhere
 MAX_CLIENTS = 200
+MAX_SLOW = 1000
 MAX_SECONDS = 600
 MAX_REQUESTS = 500_000
 REQUEST_TIMEOUT = 30.0
 STARTUP_TIMEOUT = 300.0
 UNITS = ("ai-act/Article 5", "ai-act/Article 6(1)", "ai-act/Annex III", "ai-act/Recital 44", "gdpr/Article 22")
 MIX = (("search", 0.85), ("units", 0.05), ("documents", 0.05), ("healthz", 0.05))
+HEAVY_QUERIES = ("ok \N{GRINNING FACE} " * 250,  # over the token cap: refused before the model
+                 ("Which duties does a deployer of a high-risk AI system have towards its workers? " * 13)[:1000])
+EXPECTED = {"heavy": {200, 400}}  # every other endpoint: 200
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class Run:
     samples: list[Sample] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)  # first words of each failure, counted
+    slow_dropped: int = 0  # half-sent requests the server answered 408 or closed
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,9 @@ class Report:
     rss_peak_mb: float
     per_endpoint: dict[str, dict[str, float]]
     error_kinds: dict[str, int]
+    heavy_clients: int = 0
+    slow_connections: int = 0
+    slow_dropped: int = 0
 
 
 def percentiles_ms(seconds: list[float]) -> tuple[float, float, float]:
@@ -89,11 +97,20 @@ def next_request(rng: random.Random, queries: list[str]) -> tuple[str, str, dict
     return endpoint, f"/{endpoint}", {}
 
 
-async def client(base: str, queries: list[str], deadline: float, run: Run, seed: int) -> None:
+def loopback(n: int) -> str:
+    """The n-th client's own source address: Linux answers all of 127.0.0.0/8 on the loopback interface."""
+    return f"127.0.{n // 250}.{n % 250 + 2}"
+
+
+async def client(base: str, queries: list[str], deadline: float, run: Run, seed: int, heavy: bool = False) -> None:
     rng = random.Random(seed)
-    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT) as http:
+    transport = httpx.AsyncHTTPTransport(local_address=loopback(seed))
+    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, transport=transport) as http:
         while time.monotonic() < deadline and len(run.samples) < MAX_REQUESTS:
-            endpoint, path, params = next_request(rng, queries)
+            if heavy:
+                endpoint, path, params = "heavy", "/search", {"q": rng.choice(HEAVY_QUERIES), "k": "10"}
+            else:
+                endpoint, path, params = next_request(rng, queries)
             started = time.perf_counter()
             try:
                 status = (await http.get(path, params=params)).status_code
@@ -101,8 +118,22 @@ async def client(base: str, queries: list[str], deadline: float, run: Run, seed:
                 status = 0
                 run.errors[type(error).__name__] = run.errors.get(type(error).__name__, 0) + 1
             run.samples.append(Sample(endpoint, time.perf_counter() - started, status))
-            if status not in (0, 200):
+            if status and status not in EXPECTED.get(endpoint, {200}):
                 run.errors[f"HTTP {status}"] = run.errors.get(f"HTTP {status}", 0) + 1
+
+
+async def slow_connection(port: int, deadline: float, run: Run, n: int) -> None:
+    """Half a request, then silence; again as soon as the server lets go (the slow-headers attack)."""
+    while time.monotonic() < deadline:
+        try:
+            reader, writer = await asyncio.open_connection(HOST, port, local_addr=(loopback(n), 0))
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: regkb\r\nX-Slow: ")
+            await writer.drain()
+            await asyncio.wait_for(reader.read(), timeout=max(0.1, deadline - time.monotonic()))
+            run.slow_dropped += 1
+            writer.close()
+        except (TimeoutError, OSError):
+            await asyncio.sleep(0.1)
 
 
 async def sample_memory(pid: int, deadline: float, run: Run) -> None:
@@ -111,26 +142,31 @@ async def sample_memory(pid: int, deadline: float, run: Run) -> None:
         await asyncio.sleep(0.5)
 
 
-async def load(base: str, pid: int, clients: int, seconds: float) -> tuple[Run, float]:
-    queries = query_set()
+async def load(port: int, pid: int, clients: int, seconds: float, heavy: int = 0,
+               slow: int = 0) -> tuple[Run, float]:
+    queries, base = query_set(), f"http://{HOST}:{port}"
     run = Run(rss_mb=[process_memory_mb(pid)[0]])
     started = time.monotonic()
     deadline = started + seconds
     await asyncio.gather(sample_memory(pid, deadline, run),
-                         *(client(base, queries, deadline, run, seed) for seed in range(clients)))
+                         *(client(base, queries, deadline, run, seed) for seed in range(clients)),
+                         *(client(base, queries, deadline, run, clients + n, heavy=True) for n in range(heavy)),
+                         *(slow_connection(port, deadline, run, clients + heavy + n) for n in range(slow)))
     return run, time.monotonic() - started
 
 
-def report(run: Run, clients: int, elapsed: float, peak_mb: float) -> Report:
+def report(run: Run, clients: int, elapsed: float, peak_mb: float, heavy: int = 0, slow: int = 0) -> Report:
     per_endpoint = {}
-    for name, _ in MIX:
+    for name in [name for name, _ in MIX] + (["heavy"] if any(s.endpoint == "heavy" for s in run.samples) else []):
         times = [s.seconds for s in run.samples if s.endpoint == name]
         p50, p95, p99 = percentiles_ms(times)
         per_endpoint[name] = {"requests": len(times), "p50_ms": p50, "p95_ms": p95, "p99_ms": p99}
-    p50, p95, p99 = percentiles_ms([s.seconds for s in run.samples])
-    return Report(clients, round(elapsed, 1), len(run.samples), len(run.samples) / elapsed,
-                  sum(1 for s in run.samples if s.status != 200), p50, p95, p99, run.rss_mb[0],
-                  max([peak_mb, *run.rss_mb]), per_endpoint, run.errors)
+    ordinary = [s for s in run.samples if s.endpoint != "heavy"]
+    p50, p95, p99 = percentiles_ms([s.seconds for s in ordinary])
+    errors = sum(1 for s in run.samples if s.status not in EXPECTED.get(s.endpoint, {200}))
+    return Report(clients, round(elapsed, 1), len(run.samples), len(run.samples) / elapsed, errors, p50, p95, p99,
+                  run.rss_mb[0], max([peak_mb, *run.rss_mb]), per_endpoint, run.errors, heavy, slow,
+                  run.slow_dropped)
 
 
 @contextmanager
@@ -169,14 +205,16 @@ def wait_until_ready(base: str, server: subprocess.Popen) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if not 1 <= args.clients <= MAX_CLIENTS or not 1 <= args.seconds <= MAX_SECONDS:
-        print(f"error: --clients must be 1..{MAX_CLIENTS} and --seconds 1..{MAX_SECONDS}", file=sys.stderr)
+    if (not 1 <= args.clients <= MAX_CLIENTS or not 1 <= args.seconds <= MAX_SECONDS
+            or not 0 <= args.heavy <= MAX_CLIENTS or not 0 <= args.slow <= MAX_SLOW):
+        print(f"error: --clients and --heavy must be up to {MAX_CLIENTS}, --slow up to {MAX_SLOW} and "
+              f"--seconds 1..{MAX_SECONDS}", file=sys.stderr)
         return 2
     port = free_port()
     with api_server(args.data_dir.resolve(), port) as server:
-        run, elapsed = asyncio.run(load(f"http://{HOST}:{port}", server.pid, args.clients, args.seconds))
+        run, elapsed = asyncio.run(load(port, server.pid, args.clients, args.seconds, args.heavy, args.slow))
         peak_mb = process_memory_mb(server.pid)[1]
-    result = report(run, args.clients, elapsed, peak_mb)
+    result = report(run, args.clients, elapsed, peak_mb, args.heavy, args.slow)
     _print(result)
     if args.json:
         args.json.write_text(json.dumps(asdict(result), indent=2))
@@ -186,8 +224,11 @@ def main(argv: list[str] | None = None) -> int:
 def _print(result: Report) -> None:
     rows = [(name, int(s["requests"]), s["p50_ms"], s["p95_ms"], s["p99_ms"])
             for name, s in result.per_endpoint.items()]
-    rows.append(("all", result.requests, result.p50_ms, result.p95_ms, result.p99_ms))
-    title = (f"{result.clients} clients for {result.seconds} s on {HOST}: "
+    rows.append(("all but heavy", sum(s["requests"] for n, s in result.per_endpoint.items() if n != "heavy"),
+                 result.p50_ms, result.p95_ms, result.p99_ms))
+    hostile = (f" (+{result.heavy_clients} heavy clients, {result.slow_connections} slow connections, "
+               f"{result.slow_dropped} dropped by the server)") if result.heavy_clients or result.slow_connections else ""
+    title = (f"{result.clients} clients{hostile} for {result.seconds} s on {HOST}: "
              f"{result.requests_per_second:,.1f} requests/s, {result.errors} errors")
     print_table(title, ("endpoint", "requests", "p50 ms", "p95 ms", "p99 ms"), rows)
     print(f"\nserver RSS: {result.rss_start_mb:,.0f} MB at start, {result.rss_peak_mb:,.0f} MB peak")
@@ -199,6 +240,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.load_api", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50,
                         help=f"concurrent clients (default 50, at most {MAX_CLIENTS})")
+    parser.add_argument("--heavy", type=int, default=0, help="clients that only send 1,000-character queries")
+    parser.add_argument("--slow", type=int, default=0, help="connections that never finish their headers")
     parser.add_argument("--seconds", type=float, default=60.0, help=f"duration (default 60, at most {MAX_SECONDS})")
     parser.add_argument("--data-dir", type=Path, default=REPO / "data", help="the index to serve (default ./data)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")

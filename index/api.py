@@ -191,7 +191,7 @@ def error_response(status: int, code: str, message: str, headers: Mapping[str, s
 class RequestLimits:
     """Refuses what one worker should not take on, before routing: 414 for a long URL, 413 for a body on a GET
     or over the limit, 503 (JSON, with Retry-After) past `max_in_flight` requests; names each request's client
-    for the encoder's fair queue (`serving.CLIENT`: behind a proxy, run uvicorn with --forwarded-allow-ips)."""
+    for the encoder's fair queue (`serving.CLIENT`; see FORWARDED_ALLOW_IPS in the README)."""
 
     def __init__(self, app: ASGIApp, max_in_flight: int = 256) -> None:
         self.app = app

@@ -7,8 +7,8 @@ Two guards, each against one way a single process can be starved:
   their cost in model tokens: the client that has spent least goes next, a batch
   holds queries of similar length (a short question padded to a 300-token one
   costs what that one costs). A client that fills the queue waits behind itself,
-  not others in front of it. Clients are told apart by address: behind a reverse
-  proxy, run with --forwarded-allow-ips so that uvicorn reads X-Forwarded-For.
+  not others in front of it. Clients are told apart by address (behind a proxy
+  elsewhere than on this machine, set FORWARDED_ALLOW_IPS so uvicorn reads X-Forwarded-For).
 - `GuardedH11Protocol`: uvicorn's HTTP/1.1 protocol with a deadline for the
   request to arrive (headers and body) and a cap on open connections that drops
   the oldest unfinished request rather than refusing everyone. Stock uvicorn

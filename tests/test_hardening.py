@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from index.config import settings
+from index.model import Chunk
 from index.retrieval import store
 from index.retrieval.filters import Filters
 from index.retrieval.search import QueryError, Searcher, validate_query
@@ -105,3 +106,14 @@ def test_a_dimension_mismatch_names_the_dimensions(mini_index, tmp_path):
     path.write_text(json.dumps(fields))
     with pytest.raises(store.IndexUnavailable, match=r"\[384, 384\] dimensions .* 1000 dimensions"):
         store.load(copy)
+
+
+@pytest.mark.parametrize("damage", ["drop a field", "not an object", "unknown field"])
+def test_a_record_that_does_not_fit_names_its_line(tmp_path, damage):
+    path = tmp_path / "chunks.jsonl"
+    record = Chunk("d:1", "d", "Article 1", "Article 1", "article", "", (), "t", "", "t", "", None, 0).to_record()
+    bad = {"drop a field": {k: v for k, v in record.items() if k != "path"}, "not an object": [1, 2],
+           "unknown field": {**record, "colour": "red"}}[damage]
+    path.write_text(json.dumps(record) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(store.IndexUnavailable, match=r"chunks.jsonl line 2 is not a passage record"):
+        store.read_chunks(path)

@@ -271,7 +271,7 @@ def load(settings: Settings, build: Path | None = None, verify: bool = True) -> 
         raise IndexUnavailable(f"{build} has index format {manifest.format}, this RegKB reads {FORMAT}; re-run ingest")
     if verify:
         verify_files(build, manifest)
-    chunks = [Chunk.from_record(json.loads(line)) for line in (build / "chunks.jsonl").open(encoding="utf-8")]
+    chunks = read_chunks(build / "chunks.jsonl")
     dense = DenseIndex(tuple(faiss.read_index(str(build / dense_file(part)))
                              for part in range(len(manifest.dims) or 1)))
     if any(index.ntotal != len(chunks) for index in dense.parts) or dense.d != manifest.dim:
@@ -279,6 +279,20 @@ def load(settings: Settings, build: Path | None = None, verify: bool = True) -> 
                                f"{[p.d for p in dense.parts]} dimensions for {len(chunks)} chunks and "
                                f"{manifest.dim} dimensions in the manifest; re-run ingest")
     return LoadedIndex(build, manifest, chunks, dense, LexicalIndex.load(build / "lexical"))
+
+
+def read_chunks(path: Path) -> list[Chunk]:
+    """The build's passages; a record that does not fit the format (written by another version, or by hand
+    with the checksums redone) is named by its line rather than surfacing as a traceback."""
+    chunks = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            try:
+                chunks.append(Chunk.from_record(json.loads(line)))
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
+                raise IndexUnavailable(f"{path} line {number} is not a passage record ({type(error).__name__}: "
+                                       f"{error}); re-run `python -m ingest`") from error
+    return chunks
 
 
 def verify_files(build: Path, manifest: BuildManifest) -> None:
