@@ -18,12 +18,20 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from index.answers.export import WORD_JOINER, answer_markdown, citation_line, escape_markdown
+from index.answers.export import (
+    WORD_JOINER,
+    _passage_section,
+    answer_markdown,
+    citation_line,
+    escape_markdown,
+    linked_text,
+)
 from index.answers.highlight import Highlighter, sentences
 from index.answers.question import Scope, answer
 from index.answers.results import catalog_of
 from index.config import Settings
 from index.law.catalog import Catalog
+from index.model import Hit
 from index.retrieval import store
 from index.retrieval.search import Searcher
 
@@ -269,3 +277,17 @@ def test_escaped_text_renders_as_itself(text: str) -> None:
     rendered = MarkdownIt("commonmark").renderInline(escape_markdown(text))
     assert "<" not in rendered.replace("&lt;", "")  # no tag of any kind
     assert html.unescape(rendered).replace(WORD_JOINER, "") == " ".join(text.split())
+
+
+def test_the_export_keeps_attribution_addresses_as_links():
+    attribution = "© European Union, https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32024R1689. Reuse: *free*"
+    rendered = MarkdownIt("commonmark").renderInline(linked_text(attribution))
+    assert '<a href="https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32024R1689">' in rendered
+    assert rendered.endswith(". Reuse: *free*") and "<em>" not in rendered
+
+
+def test_the_export_lists_a_provisions_passages_in_document_order(mini_searcher: Searcher) -> None:
+    chunks = [c for c in mini_searcher.index.chunks if c.unit == "Article 2"][:3]
+    first, *_, last = sorted(chunks, key=lambda c: c.order)
+    section = "\n".join(_passage_section(1, Hit(last, 1.0, {}), (Hit(first, 0.5, {}),)))
+    assert section.index(escape_markdown(first.text)) < section.index(escape_markdown(last.text))

@@ -15,6 +15,7 @@ from index.answers.question import Answer
 from index.answers.results import Result
 from index.assessment.assess import Assessment
 from index.law.catalog import Catalog, breadcrumb
+from index.law.timeline import AppliesFrom
 from index.model import Hit
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$:&])")
@@ -41,6 +42,26 @@ def escape_inline(text: str) -> str:
 def guard_line_start(markdown: str) -> str:
     """Keep an assembled line that starts like "1." or "- " from becoming a list."""
     return _LINE_START.sub(lambda m: f"{m.group(1) or ''}\\", markdown)
+
+
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:)]")
+
+
+def linked_text(text: str) -> str:
+    """A line of prose whose web addresses stay links (`<https://...>`): escaping them would print
+    "https\\://" as text, and an attribution's licence address would no longer open."""
+    parts, start = [], 0
+    for match in _WEB_ADDRESS.finditer(text):
+        parts += [escape_inline(text[start:match.start()]), link(match.group(0))]
+        start = match.end()
+    parts.append(escape_inline(text[start:]))
+    return guard_line_start(" ".join("".join(parts).split()))
+
+
+def link(url: str) -> str:
+    """An autolink to a web address, or "" when `url` is not one."""
+    safe = safe_url(url)
+    return f"<{safe}>" if safe else ""
 
 
 def safe_url(url: str) -> str:
@@ -73,7 +94,7 @@ def answer_markdown(answer: Answer, catalog: Catalog) -> str:
         lines += _version_lines(result)
     lines += ["## Attribution", ""]
     cited = dict.fromkeys(r.hit.chunk.doc_id for r in answer.results)
-    lines += [f"- {escape_markdown(catalog.document(d).get('attribution', ''))}" for d in cited]
+    lines += [f"- {linked_text(catalog.document(d).get('attribution', ''))}" for d in cited]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -85,9 +106,15 @@ def _version_lines(result: Result) -> list[str]:
         lines.append(f"Version: text in force on {hit.as_of}, {escape_markdown(hit.version.get('text', ''))}  ")
     lines += [f"Amended by {escape_markdown(a.act)}, {escape_markdown(a.point)} ({a.kind}), in force {a.in_force}  "
               for a in hit.chunk.amended_by]
-    lines += [f"Applies from {a.day.isoformat()}: {escape_markdown(a.condition)} ({escape_markdown(a.source)})  "
-              for a in result.applies_from]
+    if result.applies_from:
+        lines.append(f"Applies from {applies_from(result.applies_from)}.  ")
     return [*lines, ""] if lines else []
+
+
+def applies_from(dates: tuple[AppliesFrom, ...]) -> str:
+    """ "2 August 2026 (the general date of application, Article 113)": one wording for answers and checklists."""
+    return "; ".join(f"{d.day.isoformat()} ({escape_markdown(', '.join(p for p in (d.condition, d.source) if p))})"
+                     for d in dates)
 
 
 def _passage_section(rank: int, hit: Hit, more: tuple[Hit, ...]) -> list[str]:
@@ -95,14 +122,15 @@ def _passage_section(rank: int, hit: Hit, more: tuple[Hit, ...]) -> list[str]:
     title = hit.document.get("title", chunk.doc_id)
     lines = [f"### {rank}. {escape_markdown(hit.citation)}", "",
              f"{escape_markdown(title)}  ", escape_markdown(" › ".join(breadcrumb(chunk)) or chunk.label), ""]
-    for passage in (hit, *more):
-        if passage is not hit:
+    passages = sorted((hit, *more), key=lambda p: p.chunk.order)  # as the law reads, whichever matched best
+    for passage in passages:
+        if len(passages) > 1:
             lines += [f"**{escape_markdown(passage.chunk.label)}**", ""]
         if passage.chunk.lead:
             lines += [f"> {escape_markdown(passage.chunk.lead)}", ">"]
         lines += [f"> {escape_markdown(passage.chunk.text)}", ""]
-    url = safe_url(chunk.url)
-    lines += [f"Cite as: {escape_markdown(_cited(hit))}" + (f" — <{url}>" if url else ""), ""]
+    url = link(chunk.url)
+    lines += [f"Cite as: {escape_markdown(_cited(hit))}" + (f" — {url}" if url else ""), ""]
     return lines
 
 
@@ -127,13 +155,12 @@ def checklist_markdown(assessment: Assessment) -> str:
     if a.duties:
         lines += [f"## Duties of the {escape_markdown(a.role)}", ""]
         for duty in a.duties:
-            when = "; ".join(f"{d.day.isoformat()} ({escape_markdown(d.condition)})" for d in duty.applies_from)
             condition = f" _{escape_markdown(duty.duty.condition)}_:" if duty.duty.condition else ""
-            url = safe_url(duty.url)
+            url = link(duty.url)
             lines.append(f"- [ ] **{escape_markdown(duty.citation)}**{condition} {escape_markdown(duty.duty.text)}"
-                         + (f" Applies from {when}." if when else "")
+                         + (f" Applies from {applies_from(duty.applies_from)}." if duty.applies_from else "")
                          + (f" Penalty: {escape_markdown(duty.duty.penalty)}." if duty.duty.penalty else "")
-                         + (f" <{url}>" if url else ""))
+                         + (f" {url}" if url else ""))
         lines.append("")
     if a.undecided:
         lines += ["## Not decided by the description", ""]
