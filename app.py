@@ -39,7 +39,7 @@ from index.law.catalog import Catalog, breadcrumb, reading_order
 from index.law.definitions import Definition
 from index.law.labels import unit_of
 from index.law.obligations import RegisterError
-from index.law.references import Reference, related_provisions
+from index.law.references import Reference, cited_provision, related_provisions
 from index.law.timeline import AppliesFrom, Milestone, Timeline
 from index.law.versions import parse_day, today, version_on
 from index.model import Chunk
@@ -507,8 +507,11 @@ def browse_view(catalog: Catalog) -> None:
                               on_change=_close_provision)
         table_of_contents(catalog, doc_id, opened)
     st.selectbox("Go to", [e.unit for e in catalog.contents[doc_id]], index=None, key="goto",
-                 placeholder="Type to jump: Article 50, Recital 12, Annex III…", label_visibility="collapsed",
-                 on_change=_go_to, args=(doc_id,))
+                 placeholder="Type to jump: Article 50, Art. 6(3), Annex 3, Recital 12…", label_visibility="collapsed",
+                 accept_new_options=True, on_change=_go_to, args=(doc_id, catalog))
+    if missed := st.session_state.pop("goto_missed", ""):
+        st.warning(escape_markdown(f"No provision “{missed}” in {catalog.short_name(doc_id)} or the other documents "
+                                   "(citations look like Article 6(3), Art. 5(1)(f), Annex III, Recital 12)."))
     if opened and catalog.exists(doc_id, opened):
         provision(catalog, doc_id, opened)
     else:
@@ -519,10 +522,17 @@ def _close_provision() -> None:
     st.query_params.pop("open", None)
 
 
-def _go_to(doc_id: str) -> None:
-    if st.session_state["goto"]:
-        open_provision(doc_id, st.session_state["goto"])
+def _go_to(doc_id: str, catalog: Catalog) -> None:
+    """A unit picked from the list, or a citation typed the way readers type them ("Art. 6(3)", "Annex 3")."""
+    typed = st.session_state["goto"]
     st.session_state["goto"] = None
+    if not typed:
+        return
+    cited = Reference(doc_id, typed) if catalog.exists(doc_id, typed) else cited_provision(catalog, typed, doc_id)
+    if cited:
+        open_provision(cited.doc_id, cited.label)
+    else:
+        st.session_state["goto_missed"] = typed
 
 
 def table_of_contents(catalog: Catalog, doc_id: str, opened: str) -> None:

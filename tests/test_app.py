@@ -182,6 +182,27 @@ def test_a_point_opens_alone_with_a_way_to_the_whole_provision(start: Start) -> 
     assert "shall keep a log" in markdown_text(app)
 
 
+def type_into(box, text: str):
+    """A value typed into a selectbox that accepts new options (AppTest only picks listed ones): the browser
+    sends the typed string, as it sends a listed one."""
+    box.options.append(text)
+    return box.set_value(text)
+
+
+@pytest.mark.parametrize("typed, opened", [("Art. 2(1)(b)", "Article 2(1)(b)"), ("article 2 paragraph 2", "Article 2(2)"),
+                                           ("Annex 1", "Annex I"), ("Art 3", "Article 3")])
+def test_go_to_accepts_citations_as_readers_type_them(start: Start, typed: str, opened: str) -> None:
+    app = start(view="Browse", bdoc="mini-act")
+    type_into(app.selectbox(key="goto"), typed).run()
+    assert app.query_params["open"] == opened and not app.warning
+
+
+def test_go_to_says_when_nothing_has_that_citation(start: Start) -> None:
+    app = start(view="Browse", bdoc="mini-act")
+    type_into(app.selectbox(key="goto"), "Article 77").run()
+    assert "open" not in app.query_params and "No provision “Article 77”" in app.warning[0].value
+
+
 # ---- What applies when ------------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from index.config import Settings
 from index.law.catalog import Catalog, breadcrumb, chapter_of, unit_chunks
 from index.law.definitions import definitions_in, glossary_of
 from index.law.labels import unit_of
-from index.law.references import Reference, references_in, related_provisions
+from index.law.references import Reference, in_law_form, references_in, related_provisions
 from index.law.timeline import application_article, applies_from, timeline
 from index.model import Chunk
 from index.retrieval import store
@@ -292,3 +292,15 @@ def test_the_real_ai_act_timeline_and_glossary(corpus_index: Settings) -> None:
     deployer = next(d for d in catalog.glossaries["ai-act"].definitions if d.term == "deployer")
     assert deployer.label == "Article 3(4)"
     assert Reference("ai-act", "Article 6(2)") in related_provisions(catalog, catalog.chunks("ai-act", "Annex III"))
+
+
+@pytest.mark.parametrize("typed, law", [
+    ("Art. 6(3)", "Article 6(3)"), ("article 6 paragraph 3", "Article 6(3)"), ("Article 6, paragraphe 3", "Article 6(3)"),
+    ("Art 6 Abs. 3", "Article 6(3)"), ("Artikel 6 Absatz 2", "Article 6(2)"), ("Article 6 (3)", "Article 6(3)"),
+    ("Art. 5 Abs. 1 lit. f", "Article 5(1)(f)"), ("Article 5(1) point (f)", "Article 5(1)(f)"),
+    ("Annex 3", "Annex III"), ("Anhang III", "Annex III"), ("annex iii", "Annex III"), ("considérant 12", "Recital 12"),
+    ("Chapter 3", "Chapter III"), ("Art. 22 GDPR", "Article 22 GDPR"), ("Article 50", "Article 50"),
+    ("Article 5(1) a system", "Article 5(1) a system"),
+])
+def test_citations_as_readers_type_them_read_in_the_laws_form(typed: str, law: str) -> None:
+    assert in_law_form(typed) == law

@@ -169,13 +169,57 @@ def _listed(items: str) -> list[str]:
 
 
 
-def cited_provision(catalog: Catalog, text: str) -> Reference | None:
-    """The provision a reader's citation names ("Article 5(1)(f)", "Art. 22 GDPR"), in the document whose short
-    name it gives, else in the first document that has it (the catalog's order: the AI Act first)."""
+# How readers type citations, in the languages of the corpus's users, rewritten to the law's own form
+_READER_FORMS = (
+    (re.compile(r"\b(?:articles?|artikel|art\.?)\s*(\d{1,3}[a-z]{0,2})\b", re.IGNORECASE), r"Article \1"),
+    (re.compile(r"\b(?:recitals?|consid[ée]rants?|erw[äa]gungsgr[üu]nde?|rec\.)\s*\(?(\d{1,3})\)?", re.IGNORECASE),
+     r"Recital \1"),
+    (re.compile(r"\b(?:annex(?:es)?|annexe|anhang)\s+([1-9]\d?|[ivxlc]+)\b", re.IGNORECASE),
+     lambda m: f"Annex {_roman(m.group(1))}"),
+    (re.compile(r"\b(?:chapters?|chapitre|kapitel)\s+([1-9]\d?|[ivxlc]+)\b", re.IGNORECASE),
+     lambda m: f"Chapter {_roman(m.group(1))}"),
+    # "Article 6 paragraph 3", "Article 6, paragraphe 3", "Article 6 Abs. 3", "Article 6 § 3", "Article 6 (3)"
+    (re.compile(r"(Article \d{1,3}[a-z]{0,2}\b(?:\(\w{1,4}\))*)\s*,?\s*(?:(?:paragraphs?|paragraphe|para\.?|par\.|"
+                r"absatz|abs\.|§)\s*\(?(\d{1,2})\)?|\((\d{1,2})\))(?![\d/])", re.IGNORECASE),
+     lambda m: f"{m.group(1)}({m.group(2) or m.group(3)})"),
+    # "Article 5(1) point (f)", "Art. 5 Abs. 1 lit. f", "Article 5(1) (f)"
+    (re.compile(r"(Article \d{1,3}[a-z]{0,2}\b(?:\(\w{1,4}\))+)\s*,?\s*(?:(?:points?|lit\.?|letter|buchstabe)\s*"
+                r"\(?([a-z]{1,2})\)?|\(([a-z]{1,2})\))(?![\w/])", re.IGNORECASE),
+     lambda m: f"{m.group(1)}({m.group(2) or m.group(3)})"),
+)
+_RECITAL_LABEL = re.compile(r"\bRecital \d{1,3}\b")
+
+
+def _roman(number: str) -> str:
+    if not number.isdigit():
+        return number.upper()
+    value, numeral = int(number), ""
+    for amount, letters in ((40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while value >= amount:
+            numeral, value = numeral + letters, value - amount
+    return numeral
+
+
+def in_law_form(text: str) -> str:
+    """A reader's citation in the form the law writes it: "Art. 6 Abs. 3" -> "Article 6(3)", "Annex 3" ->
+    "Annex III", "considérant 12" -> "Recital 12"."""
+    for pattern, replacement in _READER_FORMS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def cited_provision(catalog: Catalog, text: str, prefer: str = "") -> Reference | None:
+    """The provision a reader's citation names ("Article 5(1)(f)", "Art. 22 GDPR", "Annex 3"), in the document
+    whose short name it gives, else in the first document that has it: `prefer` (the one being read), then the
+    catalog's order (the AI Act first)."""
+    text = in_law_form(text)
     named = [d for d in catalog.records if (short := catalog.short_name(d)) and short.lower() in text.lower()]
     bare = re.sub("|".join(re.escape(catalog.short_name(d)) for d in named), " ", text, flags=re.IGNORECASE) \
         if named else text
-    for doc_id in named or list(catalog.records):
+    recital = _RECITAL_LABEL.search(bare)
+    for doc_id in named or sorted(catalog.records, key=lambda d: d != prefer):
+        if recital and catalog.exists(doc_id, recital.group(0)):
+            return Reference(doc_id, recital.group(0))
         found = references_in(bare, doc_id, catalog)
         if found and found[0].doc_id == doc_id:
             return found[0]
