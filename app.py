@@ -30,22 +30,23 @@ from index.answers.export import (
 )
 from index.answers.highlight import Segment
 from index.answers.provision import dated_timeline, read_provision, what_changed
-from index.answers.question import KIND_NAMES, Answer, Scope, answer
+from index.answers.question import DEFAULT_K, KIND_NAMES, Answer, Scope, answer
 from index.answers.results import Result, catalog_of
 from index.assessment.assess import ROLES, Answers, Assessment, Assessor, DatedDuty
 from index.config import settings
 from index.feedback import FeedbackStore
-from index.law.catalog import Catalog, breadcrumb, reading_order
+from index.law.catalog import Catalog, breadcrumb, reading_order, standing
 from index.law.definitions import Definition
 from index.law.labels import unit_of
 from index.law.obligations import RegisterError
 from index.law.references import Reference, cited_provision, related_provisions
 from index.law.timeline import AppliesFrom, Milestone, Timeline
 from index.law.versions import parse_day, today, version_on
-from index.model import Chunk
+from index.model import Chunk, Hit
 from index.retrieval.embedder import Embedder
 from index.retrieval.search import QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
+from ingest.sources import load_manifest
 
 TABS = ("Ask", "Assess my system", "Browse", "What applies when")
 VERDICTS = {"prohibited": ("Prohibited", "red", ":material/block:"),
@@ -190,14 +191,16 @@ def ask_view(searcher: Searcher, catalog: Catalog) -> None:
     if not question:
         st.caption("Ask in plain words. Every answer is a passage of the official text, cited and linked to EUR-Lex.")
         return
+    shown = st.session_state.get("shown", ("", DEFAULT_K))
+    k = shown[1] if shown[0] == " ".join(question.split()) else DEFAULT_K
     try:
-        result = answer(searcher, catalog, question, scope,
+        result = answer(searcher, catalog, question, scope, k,
                         assessor=assessor_for(str(searcher.index.path), as_of(), catalog, searcher))
     except QueryError as error:
         message = escape_markdown(str(error))
         st.warning(f"{message[:1].upper()}{message[1:]}.", icon=":material/edit_note:")
         return
-    show_answer(result, catalog)
+    show_answer(result, catalog, k)
 
 
 def _use_example() -> None:
@@ -226,7 +229,7 @@ def scope_picker(catalog: Catalog) -> Scope:
     return Scope(tuple(chosen_docs), tuple(chosen_kinds), chapter or "", day.isoformat() if day else "")
 
 
-def show_answer(result: Answer, catalog: Catalog) -> None:
+def show_answer(result: Answer, catalog: Catalog, k: int = DEFAULT_K) -> None:
     if not result.results:
         st.info("Nothing in the index matches that question within these filters. Try other words or fewer filters.")
         return
@@ -244,8 +247,15 @@ def show_answer(result: Answer, catalog: Catalog) -> None:
         result_card(rank, item, result, catalog)
         if rank == 1 and result.verdict and not result.verdict_leads:
             verdict_card(result.verdict, result.asked_duty)
+    if len(result.results) == k < MAX_SHOWN:
+        st.button(f"Show {DEFAULT_K} more provisions", icon=":material/expand_more:", type="tertiary",
+                  on_click=_show_more, args=(result.question, min(MAX_SHOWN, k + DEFAULT_K)))
     attributions(catalog, [r.hit.chunk.doc_id for r in result.results])
     feedback_form(result.question, catalog)
+
+
+def _show_more(question: str, k: int) -> None:
+    st.session_state["shown"] = (question, k)
 
 
 def feedback_form(question: str, catalog: Catalog) -> None:
@@ -302,7 +312,8 @@ def glance(result: Answer) -> None:
 def result_card(rank: int, result: Result, answered: Answer, catalog: Catalog) -> None:
     hit, chunk = result.hit, result.hit.chunk
     with st.container(border=True):
-        st.markdown(f"**{escape_inline(chunk.label)}** · {escape_inline(hit.document.get('short', chunk.doc_id))}")
+        st.markdown(f"**{escape_inline(chunk.label)}** · {escape_inline(hit.document.get('short', chunk.doc_id))}"
+                    + standing_badge(hit.document) + match_cue(hit))
         trail = breadcrumb(chunk)
         page = f"p. {chunk.page}" if chunk.page else ""
         where = [" › ".join(trail), chunk.heading if chunk.heading not in trail else "", page]
@@ -319,6 +330,26 @@ def result_card(rank: int, result: Result, answered: Answer, catalog: Catalog) -
                     st.caption(escape_markdown(other.chunk.label))
                     st.markdown(highlighted(answered.highlighter.segments(other.chunk.text)))
         card_actions(rank, result, catalog)
+
+
+MAX_SHOWN = 48  # "show more" up to six pages of results
+MATCH_CUE_RANK = 20  # of the 100 candidates each search returns
+
+
+def standing_badge(document: dict) -> str:
+    """ " :orange-badge[Analysis, not law]" for a text that is not an act; "" for an act."""
+    kind = standing(document)
+    return f" :orange-badge[{escape_inline(kind)}]" if kind else ""
+
+
+def match_cue(hit: Hit) -> str:
+    """Said when only one of the two searches found the passage: by meaning alone or by words alone is weaker
+    evidence than both (nothing is said for a provision the question named, which neither needs to find)."""
+    meaning = hit.dense_rank is not None and hit.dense_rank <= MATCH_CUE_RANK
+    words = hit.lexical_rank is not None and hit.lexical_rank <= MATCH_CUE_RANK
+    if meaning == words:
+        return ""
+    return " · :gray[found by its meaning only]" if meaning else " · :gray[found by its words only]"
 
 
 def version_lines(result: Result, catalog: Catalog) -> None:
@@ -506,6 +537,7 @@ def browse_view(catalog: Catalog) -> None:
         doc_id = st.selectbox("Document", docs, key="bdoc", bind="query-params", format_func=catalog.short_name,
                               on_change=_close_provision)
         table_of_contents(catalog, doc_id, opened)
+        corpus_overview(catalog)
     st.selectbox("Go to", [e.unit for e in catalog.contents[doc_id]], index=None, key="goto",
                  placeholder="Type to jump: Article 50, Art. 6(3), Annex 3, Recital 12…", label_visibility="collapsed",
                  accept_new_options=True, on_change=_go_to, args=(doc_id, catalog))
@@ -516,6 +548,23 @@ def browse_view(catalog: Catalog) -> None:
         provision(catalog, doc_id, opened)
     else:
         document_overview(catalog, doc_id)
+
+
+def corpus_overview(catalog: Catalog) -> None:
+    """What the index holds (which version, how much) and which official sources it lacks, with how to add them."""
+    indexed = {d["doc_id"] for d in catalog.documents}
+    missing = [s for s in load_manifest() if s.id not in indexed]
+    with st.expander(f"Corpus: {len(indexed)} documents indexed" + (f", {len(missing)} missing" if missing else ""),
+                     icon=":material/library_books:"):
+        for document in catalog.documents:
+            st.markdown(f"**{escape_inline(catalog.short_name(document['doc_id']))}**{standing_badge(document)}  \n"
+                        + escape_inline(f"{document.get('version_date') or 'undated'} · {document.get('chunks', 0):,} "
+                                        "passages"))
+        for source in missing:
+            st.markdown(f"**{escape_inline(source.short)}** :gray-badge[not indexed]  \n{escape_inline(source.title)}")
+        if missing:
+            st.caption(escape_markdown("To add one, put its official file (named in corpus/sources.toml, downloadable "
+                                       "from EUR-Lex) in the mirror folder and run: " + INGEST_COMMAND))
 
 
 def _close_provision() -> None:
@@ -553,6 +602,8 @@ def table_of_contents(catalog: Catalog, doc_id: str, opened: str) -> None:
 def document_overview(catalog: Catalog, doc_id: str) -> None:
     document = catalog.document(doc_id)
     st.subheader(escape_markdown(document.get("title", doc_id)), anchor=False)
+    if badge := standing_badge(document):
+        st.markdown(badge.strip() + " " + escape_markdown(document.get("attribution", "")))
     counts = Counter(entry.kind for entry in catalog.contents[doc_id])
     st.caption(escape_markdown(" · ".join(f"{n} {KIND_NAMES.get(k, k)}" for k, n in counts.items())))
     if safe_url(document.get("landing", "")):

@@ -69,6 +69,11 @@ def labels_of_cards(app: AppTest) -> list[str]:
     return re.findall(r"^\*\*(.+?)\*\* · (?!:gray)", markdown_text(app), flags=re.MULTILINE)
 
 
+def card_headers(app: AppTest) -> list[str]:
+    """Each result card's first line: label, document, badges."""
+    return [m.value for m in app.markdown if re.match(r"^\*\*.+?\*\* · (?!:gray)", m.value)]
+
+
 # ---- Ask --------------------------------------------------------------------------------------------------
 
 
@@ -312,3 +317,25 @@ def test_the_export_lists_a_provisions_passages_in_document_order(mini_searcher:
     first, *_, last = sorted(chunks, key=lambda c: c.order)
     section = "\n".join(_passage_section(1, Hit(last, 1.0, {}), (Hit(first, 0.5, {}),)))
     assert section.index(escape_markdown(first.text)) < section.index(escape_markdown(last.text))
+
+
+def test_a_text_that_is_not_law_says_so_on_its_card(start: Start) -> None:
+    app = start(q="lithium cells stored in a dry shed over winter")
+    notes = next(line for line in card_headers(app) if "notes" in line)
+    assert ":orange-badge[Your document, not an official text]" in notes
+
+
+def test_the_corpus_lists_what_is_indexed_and_what_is_missing(start: Start) -> None:
+    app = start(view="Browse", bdoc="mini-act")
+    corpus = next(e for e in app.sidebar.expander if e.label.startswith("Corpus: 2 documents indexed"))
+    text = "\n".join(m.value for m in corpus.markdown)
+    assert "**AI Act** :gray-badge[not indexed]" in text and "**mini-act** :orange-badge[Your document" in text
+
+
+def test_show_more_adds_the_next_provisions(start: Start) -> None:
+    app = start(q="hedgehogs lawnmowers robots")
+    before = card_headers(app)
+    assert len(before) == 8
+    next(b for b in app.button if b.label.startswith("Show 8 more")).click().run()
+    after = card_headers(app)
+    assert after[:len(before)] == before and len(after) > len(before)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from index.answers.question import Answer
 from index.answers.results import Result
 from index.assessment.assess import Assessment
-from index.law.catalog import Catalog, breadcrumb
+from index.law.catalog import Catalog, breadcrumb, standing
 from index.law.timeline import AppliesFrom
 from index.model import Hit
 
@@ -120,8 +120,9 @@ def applies_from(dates: tuple[AppliesFrom, ...]) -> str:
 def _passage_section(rank: int, hit: Hit, more: tuple[Hit, ...]) -> list[str]:
     chunk = hit.chunk
     title = hit.document.get("title", chunk.doc_id)
+    kind = f" _({escape_markdown(standing(hit.document))})_" if standing(hit.document) else ""
     lines = [f"### {rank}. {escape_markdown(hit.citation)}", "",
-             f"{escape_markdown(title)}  ", escape_markdown(" › ".join(breadcrumb(chunk)) or chunk.label), ""]
+             f"{escape_markdown(title)}{kind}  ", escape_markdown(" › ".join(breadcrumb(chunk)) or chunk.label), ""]
     passages = sorted((hit, *more), key=lambda p: p.chunk.order)  # as the law reads, whichever matched best
     for passage in passages:
         if len(passages) > 1:

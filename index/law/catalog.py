@@ -163,3 +163,13 @@ def unit_text(catalog: Catalog, doc_id: str, unit: str) -> str:
     """A provision's wording in reading order, each introductory sentence once."""
     return " ".join(f"{lead} {chunk.text}" if lead else chunk.text
                     for lead, chunk in reading_order(catalog.chunks(doc_id, unit)))
+
+
+# Documents that are not law, said wherever they are quoted: a reader must never take an analysis for the AI Act
+STANDING = {"analysis": "Analysis, not law", "communication": "Commission communication, not law",
+            "user": "Your document, not an official text"}
+
+
+def standing(document: dict[str, Any]) -> str:
+    """ "" for an act (a regulation, an amending act); otherwise what kind of text this is."""
+    return STANDING.get(document.get("type", ""), "")
