@@ -185,7 +185,11 @@ def _styled(text: str, style: str) -> str:
 def ask_view(searcher: Searcher, catalog: Catalog) -> None:
     st.text_input("Your question", key="q", bind="query-params", persist_state="session", icon=":material/search:",
                   placeholder="e.g. Which AI practices are prohibited?")
-    st.pills("Try", EXAMPLES, key="example", on_change=_use_example, label_visibility="collapsed")
+    if st.context.is_embedded:  # an intranet frame is short: the question box first, the rest folded
+        with st.expander("Examples", icon=":material/lightbulb:"):
+            st.pills("Try", EXAMPLES, key="example", on_change=_use_example, label_visibility="collapsed")
+    else:
+        st.pills("Try", EXAMPLES, key="example", on_change=_use_example, label_visibility="collapsed")
     scope = scope_picker(catalog)
     question = st.session_state.get("q", "")
     if not question:
@@ -756,7 +760,13 @@ def page_icon() -> Image.Image:
 
 
 def header() -> None:
-    st.markdown("### :material/balance: RegKB · EU AI regulation, quoted and cited")
+    """The title and the disclaimer; in a frame (?embed=true) the disclaimer alone, and no Stop button: the
+    readers of an intranet page are not the app's operators."""
+    if st.context.is_embedded:
+        st.html("<style>[data-testid='stStatusWidget']{display:none}"
+                "[data-testid='stMainBlockContainer']{padding-top:0.75rem}</style>")
+    else:
+        st.markdown("### :material/balance: RegKB · EU AI regulation, quoted and cited")
     st.caption(f":material/info: {escape_markdown(DISCLAIMER)}")
 
 

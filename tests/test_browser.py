@@ -168,6 +168,24 @@ def test_a_shared_question_url_opens_on_its_cited_answer(server: Server, browser
         f"warm page load to cited answer (embed=true): {warm_answer:.1f} s\n")
 
 
+def test_the_embed_shows_a_cited_answer_above_the_fold_in_a_900_pixel_frame(server: Server, browser: object) -> None:
+    browser.set_window_size(900, 900)
+    browser.get(f"{server.url}/?{urlencode({'embed': 'true', 'q': QUESTION})}")
+    wait_for_text(browser, "Article 2(1)(b)")
+    wait_until_idle(browser)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "embed-900.png"))
+    fold = browser.execute_script("return window.innerHeight")
+    first_card = browser.execute_script(  # a card's title: its citation in bold, outside the at-a-glance list
+        "const card = [...document.querySelectorAll('[data-testid=\"stMain\"] strong')]"
+        ".find(e => /^(Article|Annex|Recital) /.test(e.textContent) && !e.closest('li'));"
+        "return card ? card.getBoundingClientRect().bottom : null")
+    assert first_card is not None and first_card < fold, (first_card, fold)
+    assert not browser.execute_script(
+        "const w = document.querySelector('[data-testid=\"stStatusWidget\"]');"
+        "return w && w.offsetParent !== null")  # no Stop button for the readers of an intranet page
+
+
 @pytest.mark.slow
 def test_assess_my_system_in_the_browser(corpus_server: Server, browser: object) -> None:
     from selenium.webdriver.common.by import By
