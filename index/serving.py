@@ -139,7 +139,7 @@ class FairEncoder:
     def _fits(self, batch: list[_Pending], pending: _Pending) -> bool:
         """Padded to its longest query, a batch costs its size times that length."""
         longest = max(pending.tokens, *(p.tokens for p in batch))
-        similar = pending.tokens <= 2 * batch[0].tokens + 8
+        similar = pending.tokens <= 2 * batch[0].tokens + 32  # questions of 10 to 60 tokens batch together
         return similar and (len(batch) + 1) * longest <= self.batch_tokens
 
     def _forget_idle(self) -> None:
