@@ -59,11 +59,12 @@ def test_unit_chunks_returns_a_provision_or_any_part_of_it(catalog: Catalog) -> 
 # ---- contents ---------------------------------------------------------------------------------------------
 
 
-def test_table_of_contents_is_in_document_order_grouped_into_parts(catalog: Catalog) -> None:
+def test_table_of_contents_puts_the_articles_first_and_groups_the_recitals(catalog: Catalog) -> None:
     contents = catalog.contents[MINI]
-    assert [e.unit for e in contents] == ["Recital 1", "Recital 2", "Article 1", "Article 2", "Article 3", "Article 4", "Annex I", "Annex II"]
-    assert catalog.parts(MINI) == ["Recitals", "Chapter I — General provisions",
-                                   "Chapter II — Prohibited mowing practices", "Annexes"]
+    assert [e.unit for e in contents] == ["Article 1", "Article 2", "Article 3", "Article 4", "Annex I", "Annex II",
+                                          "Recital 1", "Recital 2"]
+    assert catalog.parts(MINI) == ["Chapter I — General provisions", "Chapter II — Prohibited mowing practices",
+                                   "Annexes", "Recitals 1–2"]
     assert catalog.entry(MINI, "Article 3").caption == "Article 3 · Penalties"
     assert catalog.chapters(MINI) == {"Chapter I": "Chapter I — General provisions",
                                       "Chapter II": "Chapter II — Prohibited mowing practices"}

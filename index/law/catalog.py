@@ -9,7 +9,7 @@ it about the law while it consolidates, and a front door computes one per build.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from index.analysis import TermStatistics
@@ -138,12 +138,28 @@ class Catalog:
         return unit_chunks(self.chunks_of.get(doc_id, ()), doc_id, label)
 
 
+RECITALS_PER_PART = 20  # the AI Act has 180 recitals: nine parts of twenty, not one list of 180
+
+
 def _table_of_contents(chunks: list[Chunk]) -> tuple[TocEntry, ...]:
     first: dict[str, Chunk] = {}
     for chunk in sorted(chunks, key=lambda c: c.order):
         first.setdefault(chunk.unit, chunk)
-    return tuple(TocEntry(unit, c.kind, c.heading, part_of(c), chapter_of(c), section_of(c),
-                          c.path[1] if section_of(c) else "") for unit, c in first.items())
+    entries = [TocEntry(unit, c.kind, c.heading, part_of(c), chapter_of(c), section_of(c),
+                        c.path[1] if section_of(c) else "") for unit, c in first.items()]
+    return tuple(_recitals_in_groups(entries))
+
+
+def _recitals_in_groups(entries: list[TocEntry]) -> list[TocEntry]:
+    """Recitals in parts of RECITALS_PER_PART ("Recitals 1–20"), after the enacting terms and annexes: a reader
+    opening the contents looks for the articles first, and the recitals explain them."""
+    recitals = [e for e in entries if e.part == PART_OF_KIND["recital"]]
+    grouped = []
+    for start in range(0, len(recitals), RECITALS_PER_PART):
+        group = recitals[start:start + RECITALS_PER_PART]
+        name = f"Recitals {group[0].unit.split()[-1]}–{group[-1].unit.split()[-1]}"
+        grouped += [replace(e, part=name) for e in group]
+    return [e for e in entries if e.part != PART_OF_KIND["recital"]] + grouped
 
 
 def _citable_labels(chunks: list[Chunk]) -> frozenset[str]:
