@@ -44,6 +44,7 @@ from index.law.timeline import AppliesFrom, Milestone, Timeline
 from index.law.versions import parse_day, today, version_on
 from index.model import Chunk, Hit
 from index.retrieval.embedder import Embedder
+from index.retrieval.progress import read_progress, stage_notice
 from index.retrieval.search import QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
 from ingest.sources import load_manifest
@@ -104,6 +105,8 @@ def open_index() -> tuple[Searcher, Catalog]:
     if problem := searcher.live.problem:  # the new build failed: say which one is being searched
         st.warning(escape_markdown(f"The index was rebuilt but the new build cannot be read: {problem}."),
                    icon=":material/warning:")
+    if notice := stage_notice(searcher.coverage, read_progress(config)):  # a cold ingest serves in stages
+        st.info(escape_markdown(notice), icon=":material/hourglass_top:")
     return searcher, catalog_for(str(index.path), as_of(), index)
 
 

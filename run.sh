@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # RegKB in one command: install, ingest the official texts, serve the app.
 #
-#   ./run.sh            install (once), ingest (incremental), start the app on http://127.0.0.1:8501
+#   ./run.sh            install (once), start the ingest (incremental) and the app on http://127.0.0.1:8501
+#                       as soon as the ingest has a first build: a cold ingest serves in stages (BM25 first,
+#                       then each model's vectors), and the app says which stage it is serving
 #   ./run.sh install    install only (what CI does before the tests)
 #   ./run.sh ingest     install and ingest, no app
 #
@@ -38,6 +40,24 @@ ingest() {
     fi
 }
 
+# The ingest in the background, the app as soon as there is a build to serve (or at once if there is one):
+# the app follows each build the ingest writes. The ingest's output goes to $DATA/ingest.log.
+ingest_then_serve() {
+    local data=${REGKB_DATA_DIR:-data}
+    mkdir -p "$data"
+    ingest >"$data/ingest.log" 2>&1 &
+    local job=$!
+    echo "ingesting in the background (log: $data/ingest.log); the app starts with the first build"
+    until [ -e "$data/current" ]; do
+        if ! kill -0 "$job" 2>/dev/null; then
+            wait "$job" || { tail -n 20 "$data/ingest.log" >&2; exit 1; }
+            break
+        fi
+        sleep 1
+    done
+    serve
+}
+
 serve() {
     exec "$VENV/bin/python" -m streamlit run app.py --server.headless true \
         --server.address "${HOST:-127.0.0.1}" --server.port "${PORT:-8501}"
@@ -46,6 +66,6 @@ serve() {
 case "${1:-all}" in
     install) install ;;
     ingest) install && ingest ;;
-    all) install && ingest && serve ;;
+    all) install && ingest_then_serve ;;
     *) echo "usage: ./run.sh [install|ingest]" >&2; exit 2 ;;
 esac

@@ -54,6 +54,7 @@ from index.feedback import FeedbackStore
 from index.law.obligations import RegisterError
 from index.law.versions import parse_day, today
 from index.retrieval.embedder import Embedder
+from index.retrieval.progress import read_progress
 from index.retrieval.search import MAX_QUERY_CHARS, QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
 from index.serving import CLIENT, FairEncoder, GuardedH11Protocol
@@ -124,6 +125,8 @@ class Health:
     chunks: int
     documents: int
     problem: str = ""  # why the build served is not the one `current` names
+    stage: Literal["lexical", "partial", "full"] = "full"  # which models' vectors the build has (a cold ingest)
+    embedding: str = ""  # while an ingest completes the build: which model is at work, and how long it has left
 
 
 @dataclass(frozen=True)
@@ -414,11 +417,15 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     @app.get("/healthz", response_model=Health, responses={503: errors[503]})
     def healthz() -> Health:
         """200 while an index is served ("degraded", with the `problem`, when `current` names a build that
-        failed to load and the last good one is served); 503 (with the command to run) when none is."""
+        failed to load and the last good one is served); 503 (with the command to run) when none is. `stage`
+        says what a cold ingest has embedded so far ("lexical": BM25 alone; "partial": the fast model too) and
+        `embedding` how long the rest will take."""
         manifest = searcher.index.manifest
         problem = without_paths(searcher.live.problem)
+        progress = read_progress(searcher.settings)
         return Health("degraded" if problem else "ok", manifest.model_id, manifest.build_id, manifest.created,
-                      manifest.chunk_count, len(manifest.documents), problem)
+                      manifest.chunk_count, len(manifest.documents), problem, searcher.coverage.stage,
+                      progress.describe() if progress else "")
 
     return app
 

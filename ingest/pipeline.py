@@ -1,10 +1,18 @@
 """Sources to a live index: resolve, parse, chunk, embed (cached per document), build, switch.
 
-Work is cached per document under a key of (file sha256, pipeline version,
-model), so re-running with nothing changed loads no model and writes nothing,
-and a run killed half-way resumes from the documents it finished. Explicit
+Work is cached per document: its passages under a key of (file sha256,
+pipeline version, identity), and each model's vectors of them beside, so
+re-running with nothing changed loads no model and writes nothing, and a run
+killed half-way resumes from the documents and models it finished. Explicit
 inputs are all parsed before anything is written: a bad file fails the run
 and the live index stays as it was.
+
+Embedding is the slow part (on 2 cores, MiniLM about 30 passages/s, E5 about
+11), so a large amount of it is done in stages, each ending in a build the
+searcher switches to: the passages with BM25 alone within seconds of parsing,
+then with the fast model's vectors, then with every model's. Each document
+record says which models have embedded it (`embedded`), and the searcher asks
+only those (index/retrieval/progress.py).
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import fcntl
 import hashlib
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -26,7 +35,8 @@ import numpy as np
 from index.config import Settings
 from index.model import Chunk
 from index.retrieval import store
-from index.retrieval.embedder import Embedder
+from index.retrieval.embedder import Embedder, applies_to, model_name
+from index.retrieval.progress import Progress, clear_progress, write_progress
 from ingest import eurlex, pdf, text
 from ingest.chunking import Linker, chunk_units
 from ingest.model import ParsedDocument, Unit
@@ -37,6 +47,9 @@ from ingest.versions import AmendedText, AmendmentRefused, amend, citation_of, m
 PIPELINE_VERSION = "9"  # bump when parsing or chunking changes what a document yields
 MB = 1024 * 1024
 LARGE_FILE_BYTES = 2 * MB  # a file this size or more says how far its ingest has got, step by step
+# Fewer passages than this to embed (a few seconds with MiniLM) and the run writes one build, at the end.
+STAGE_MIN_CHUNKS = 200
+EMBED_BATCH = 256
 
 
 class IngestError(Exception):
@@ -68,7 +81,7 @@ class _Prepared:
     resolved: Resolved
     key: str
     chunks: list[Chunk] | None = None
-    vectors: np.ndarray | None = None
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # model -> its vectors, row i = chunk i
     units: int = 0
     pages: int | None = None
     seconds: float = 0.0
@@ -118,11 +131,12 @@ def citation_link(source: Source, file: SourceFile) -> Any:
 
 class Ingestor:
     def __init__(self, settings: Settings, resolver: Resolver, embedder: Embedder | None = None,
-                 progress: bool = True) -> None:
+                 progress: bool = True, stage_min_chunks: int = STAGE_MIN_CHUNKS) -> None:
         self.settings = settings
         self.resolver = resolver
         self.embedder = embedder or Embedder(settings.model)
         self.progress = progress
+        self.stage_min_chunks = stage_min_chunks
         self.docs_cache = settings.cache / "docs"
 
     def run(self, sources: list[Source], user_files: list[Path] = (), required: set[str] = frozenset(),
@@ -166,23 +180,40 @@ class Ingestor:
         for item in prepared:
             if item.resolved.origin == "user":  # parsed: only now may it replace the copy a live document cites
                 write_atomically(self.settings.cache / "sources" / item.resolved.file.name, item.resolved.data)
-        for item in prepared:
-            if item.vectors is None:
-                self._embed(item)
+            self._write_chunks(item)
+        self._embed_in_stages(prepared, remove)
         return self._assemble(prepared, reports, remove)
+
+    def _embed_in_stages(self, prepared: list[_Prepared], remove: set[str]) -> None:
+        """Embed model by model, in the configured order (the fast model first); when there is much to do,
+        write a build before each model's pass, so that search serves what is done while the rest is embedded."""
+        models = self.embedder.models
+        waiting = {m: [p for p in prepared if m not in p.vectors and applies_to(m, p.source.language)] for m in models}
+        staged = sum(len(p.chunks) for items in waiting.values() for p in items) >= self.stage_min_chunks
+        try:
+            for position, model in enumerate(models):
+                if not waiting[model]:
+                    continue
+                if staged:
+                    self._assemble(prepared, [], remove)
+                later = [m for m in models[position + 1:] if waiting[m]]
+                later_chunks = sum(len(p.chunks) for m in later for p in waiting[m])
+                self._embed_with(model, waiting[model], tuple(later), later_chunks)
+        finally:
+            clear_progress(self.settings)
 
     # -- per document ------------------------------------------------------------------
     def _prepare(self, resolved: Resolved) -> _Prepared:
         return _Prepared(resolved.source, resolved, self._cache_key(resolved, []))
 
     def _cache_key(self, resolved: Resolved, amending: list[Resolved]) -> str:
-        """What a document's chunks depend on: its bytes, its amending acts' bytes, the pipeline, the model, and
-        what its records carry besides the text (id, short name, links): two files with the same bytes under
-        two names are two documents, each with its own chunks."""
+        """What a document's chunks depend on: its bytes, its amending acts' bytes, the pipeline, and what its
+        records carry besides the text (id, short name, links): two files with the same bytes under two names
+        are two documents, each with its own chunks. Each model's vectors are cached beside them."""
         shas = ":".join([resolved.sha256, *(a.sha256 for a in amending)])
         source, file = resolved.source, resolved.file
         identity = json.dumps([source.id, source.short, source.landing, file.name, file.url, file.link])
-        material = f"{shas}:{identity}:{PIPELINE_VERSION}:{self.settings.model}"
+        material = f"{shas}:{identity}:{PIPELINE_VERSION}"
         return hashlib.sha256(material.encode()).hexdigest()[:24]
 
     def _attach_amendments(self, item: _Prepared, prepared: list[_Prepared]) -> None:
@@ -211,8 +242,13 @@ class Ingestor:
             raise IngestError(f"{path}: {size / MB:.1f} MB is over the {limit:g} MB limit for one file; split it, "
                               f"or raise the limit with REGKB_MAX_FILE_MB={math.ceil(size / MB)}")
 
-    def _cache_paths(self, key: str) -> tuple[Path, Path]:
-        return self.docs_cache / f"{key}.jsonl", self.docs_cache / f"{key}.npy"
+    def _chunks_path(self, key: str) -> Path:
+        return self.docs_cache / f"{key}.jsonl"
+
+    def _vectors_path(self, key: str, model: str) -> Path:
+        """A model name may be a path: the file is named by its hash (of the model, whatever languages it is
+        configured for: "name@en" reuses the vectors "name" made)."""
+        return self.docs_cache / f"{key}.{hashlib.sha256(model_name(model).encode()).hexdigest()[:12]}.npy"
 
     def _load_cached(self, item: _Prepared) -> None:
         cached = self._read_cache(item.key)
@@ -220,14 +256,19 @@ class Ingestor:
             item.chunks, item.vectors, header = cached
             item.units, item.pages, item.record = header["units"], header.get("pages"), header.get("record", {})
 
-    def _read_cache(self, key: str) -> tuple[list[Chunk], np.ndarray, dict[str, Any]] | None:
-        chunks_path, vectors_path = self._cache_paths(key)
-        if not (chunks_path.is_file() and vectors_path.is_file()):
+    def _read_cache(self, key: str) -> tuple[list[Chunk], dict[str, np.ndarray], dict[str, Any]] | None:
+        """A document's cached passages and the vectors of those configured models that have embedded them."""
+        chunks_path = self._chunks_path(key)
+        if not chunks_path.is_file():
             return None
         lines = chunks_path.read_text(encoding="utf-8").splitlines()
-        vectors = np.load(vectors_path)
-        if not lines or len(lines) - 1 != len(vectors):
-            return None  # a cache entry from an interrupted write: rebuild it
+        if not lines:
+            return None
+        vectors = {}
+        for model in self.embedder.models:
+            path = self._vectors_path(key, model)
+            if path.is_file() and len(array := np.load(path)) == len(lines) - 1:  # else an interrupted write
+                vectors[model] = array
         chunks = [Chunk.from_record(json.loads(line)) for line in lines[1:]]
         return chunks, vectors, json.loads(lines[0])
 
@@ -261,24 +302,44 @@ class Ingestor:
                                f"{base.source.language.upper()} ({base.source.id}), where they are applied."}
         return mark_outdated(units, text, acts)
 
-    def _embed(self, item: _Prepared) -> None:
+    def _embed_with(self, model: str, items: list[_Prepared], later: tuple[str, ...], later_chunks: int) -> None:
+        """One model's pass over the documents that lack its vectors, its progress in `progress.json`."""
+        total, started = sum(len(item.chunks) for item in items), time.time()
+        done = 0
+        write_progress(self.settings, Progress(model, 0, total, started, os.getpid(), later, later_chunks))
+        for item in items:
+            for batch in self._embed(item, model):
+                done += batch
+                write_progress(self.settings, Progress(model, done, total, started, os.getpid(), later, later_chunks))
+
+    def _embed(self, item: _Prepared, model: str) -> Iterator[int]:
+        """Embed one document with one model, yielding each batch's size; cached once whole."""
         started = time.perf_counter()
         texts = [c.passage for c in item.chunks]
-        batches = [texts[i:i + 256] for i in range(0, len(texts), 256)]
         parts = []
-        with _progress_bar(len(texts), item.source.id, self.progress) as bar:
-            for batch in batches:
-                parts.append(self.embedder.passages(batch))
+        label = item.source.id if len(self.embedder.models) == 1 else f"{item.source.id} · {_short(model)}"
+        with _progress_bar(len(texts), label, self.progress) as bar:
+            for begin in range(0, len(texts), EMBED_BATCH):
+                batch = texts[begin:begin + EMBED_BATCH]
+                parts.append(self.embedder.model_passages(model, batch))
                 bar.update(len(batch))
-                self._say(item, f"embedding {bar.n:,}/{len(texts):,} chunks ({time.perf_counter() - started:.0f} s)")
-        item.vectors = np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
+                self._say(item, f"embedding {bar.n:,}/{len(texts):,} chunks with {model} "
+                                f"({time.perf_counter() - started:.0f} s)")
+                yield len(batch)
+        dim = self.embedder.dims[self.embedder.models.index(model)]
+        item.vectors[model] = np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
         item.seconds += time.perf_counter() - started
-        chunks_path, vectors_path = self._cache_paths(item.key)
-        header = json.dumps({"doc_id": item.source.id, "units": item.units, "pages": item.pages,
-                             "record": item.record}, ensure_ascii=False)
-        body = "\n".join(json.dumps(c.to_record(), ensure_ascii=False) for c in item.chunks)
-        write_atomically(vectors_path, _npy_bytes(item.vectors))
-        write_atomically(chunks_path, f"{header}\n{body}\n".encode())
+        write_atomically(self._vectors_path(item.key, model), _npy_bytes(item.vectors[model]))
+
+    def _write_chunks(self, item: _Prepared) -> None:
+        """A document's passages, cached before any model embeds them: a build that serves them by BM25 alone
+        can then be kept by a later run (a run that adds one file of yours) like any other."""
+        chunks_path = self._chunks_path(item.key)
+        if not chunks_path.is_file():
+            header = json.dumps({"doc_id": item.source.id, "units": item.units, "pages": item.pages,
+                                 "record": item.record}, ensure_ascii=False)
+            body = "\n".join(json.dumps(c.to_record(), ensure_ascii=False) for c in item.chunks)
+            write_atomically(chunks_path, f"{header}\n{body}\n".encode())
 
     def _say(self, item: _Prepared, message: str) -> None:
         """A progress line for a large file: its bar shows nothing until embedding starts, and a log file keeps
@@ -291,44 +352,61 @@ class Ingestor:
     # -- the build ----------------------------------------------------------------------
     def _assemble(self, prepared: list[_Prepared], reports: list[DocumentReport], remove: set[str]) -> IngestResult:
         previous = self._previous_documents()
-        entries: dict[str, tuple[dict[str, Any], list[Chunk], np.ndarray]] = {}
+        entries: dict[str, tuple[dict[str, Any], list[Chunk], dict[str, np.ndarray]]] = {}
         fresh_ids = {item.source.id for item in prepared}
         for doc in previous:
-            if doc["doc_id"] in fresh_ids:
+            if doc["doc_id"] in fresh_ids or doc["doc_id"] in remove:
                 continue
-            cached = None if doc["doc_id"] in remove else self._read_cache(doc["cache_key"])
-            if cached and doc.get("model_id") == self.settings.model:
+            cached = self._read_cache(doc["cache_key"])
+            if cached:
                 entries[doc["doc_id"]] = (doc, cached[0], cached[1])
-            elif doc["doc_id"] not in remove:
+            else:
                 reports.append(DocumentReport(doc["doc_id"], doc["title"], "dropped",
-                                              message="built with another model or cache gone; ingest it again"))
+                                              message="its cache is gone; ingest it again"))
         for item in prepared:
             fresh = item.seconds > 0
             doc = {**item.source.public(), "sha256": item.resolved.sha256, "file": item.resolved.file.name,
                    "format": item.resolved.file.format, "origin": item.resolved.origin, "cache_key": item.key,
-                   "model_id": self.settings.model, "units": item.units, "pages": item.pages,
-                   "chunks": len(item.chunks), **item.record}
+                   "units": item.units, "pages": item.pages, "chunks": len(item.chunks), **item.record}
             entries[item.source.id] = (doc, item.chunks, item.vectors)
             reports.append(DocumentReport(item.source.id, item.source.title, "built" if fresh else "cached",
                                           item.units, len(item.chunks), item.seconds,
                                           "; ".join(item.record.get("consolidation", []))))
+        entries = {doc_id: self._configured(doc, chunks, vectors) for doc_id, (doc, chunks, vectors) in entries.items()}
+        models = self.embedder.models
         listed = {r.doc_id for r in reports}
         for doc_id, (doc, chunks, _) in entries.items():
             if doc_id not in listed:
-                reports.append(DocumentReport(doc_id, doc["title"], "kept", doc["units"], len(chunks)))
+                lacking = [m for m in models if m not in doc["embedded"]]
+                reports.append(DocumentReport(doc_id, doc["title"], "kept", doc["units"], len(chunks), message=(
+                    f"no vectors from {', '.join(lacking)} yet: ingest it again to add them" if lacking else "")))
         if not entries:
             return IngestResult(reports, None, changed=False, errors=["nothing to index: no source was available"])
-        before = {d["doc_id"]: d["cache_key"] for d in previous}
-        after = {doc_id: doc["cache_key"] for doc_id, (doc, _, _) in entries.items()}
         live = store.current_build_path(self.settings)
-        manifest = store.read_manifest(live) if before == after and live else None
-        if manifest and manifest.format == store.FORMAT:
-            return IngestResult(reports, manifest, changed=False)
+        if live and _same_build(previous, [doc for doc, _, _ in entries.values()]):
+            manifest = store.read_manifest(live)
+            if manifest.format == store.FORMAT and manifest.model_id == self.settings.model:
+                return IngestResult(reports, manifest, changed=False)
         chunks = [c for _, cs, _ in entries.values() for c in cs]
-        vectors = np.concatenate([v for _, _, v in entries.values()])
+        vectors = np.concatenate([self._combined(cs, vs) for _, cs, vs in entries.values()])
         manifest = store.write_build(self.settings, chunks, vectors, [d for d, _, _ in entries.values()],
                                      self.settings.model, self.embedder.dims)
         return IngestResult(reports, manifest, changed=True)
+
+    def _configured(self, doc: dict[str, Any], chunks: list[Chunk], vectors: dict[str, np.ndarray]) -> tuple[
+            dict[str, Any], list[Chunk], dict[str, np.ndarray]]:
+        """A document as this configuration builds it: only the vectors of the models meant for its language
+        (a cache may hold more), and a record that names them."""
+        language = doc.get("language", "en")
+        vectors = {m: v for m, v in vectors.items() if m in self.embedder.models and applies_to(m, language)}
+        embedded = [m for m in self.embedder.models if m in vectors]
+        return {**doc, "model_id": self.settings.model, "embedded": embedded}, chunks, vectors
+
+    def _combined(self, chunks: list[Chunk], vectors: dict[str, np.ndarray]) -> np.ndarray:
+        """A document's vectors as the build stores them; zeros where a model has not embedded it yet."""
+        parts = [vectors.get(model, np.zeros((len(chunks), dim), np.float32))
+                 for model, dim in zip(self.embedder.models, self.embedder.dims, strict=True)]
+        return self.embedder.combine(parts)
 
     def _previous_documents(self) -> list[dict[str, Any]]:
         build = store.current_build_path(self.settings)
@@ -338,6 +416,14 @@ class Ingestor:
             return store.read_manifest(build).documents
         except store.IndexUnavailable:
             return []
+
+
+def _same_build(previous: list[dict[str, Any]], documents: list[dict[str, Any]]) -> bool:
+    """The live build already holds these documents, with the same passages and the same models' vectors."""
+    def state(docs: list[dict[str, Any]]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        return {d["doc_id"]: (d["cache_key"], tuple(d.get("embedded", ()))) for d in docs}
+
+    return state(previous) == state(documents)
 
 
 def _id_collisions(theirs: list[tuple[Path, _Prepared]]) -> list[str]:
@@ -395,6 +481,11 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
         except BlockingIOError as error:
             raise IngestError(f"another ingest is running on {lock_path.parent} (lock {lock_path})") from error
         yield
+
+
+def _short(model: str) -> str:
+    """A model's name for a progress bar: the last part of a path."""
+    return Path(model).name[:16]
 
 
 @contextmanager

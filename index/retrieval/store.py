@@ -86,13 +86,16 @@ class DenseIndex:
 
     def search(self, queries: list[np.ndarray], n: int, ids: np.ndarray | None = None) -> list[list[int]]:
         """The first n rows for each model's query, searching only `ids` when given."""
-        selector = None if ids is None else faiss.IDSelectorBatch(ids)  # one set of ids for every model
-        rankings = []
-        for index, query in zip(self.parts, queries, strict=True):
-            params = None if selector is None else restricted_to(index, selector)
-            _, rows = index.search(query.reshape(1, -1), n, params=params)
-            rankings.append([int(r) for r in rows[0] if r >= 0])
-        return rankings
+        return [self.search_one(part, query, n, ids) for part, query in enumerate(queries)]
+
+    def search_one(self, part: int, query: np.ndarray, n: int, ids: np.ndarray | None = None) -> list[int]:
+        """The first n rows for one model's query, searching only `ids` when given (none: nothing found)."""
+        if ids is not None and not len(ids):
+            return []
+        index = self.parts[part]
+        params = None if ids is None else restricted_to(index, faiss.IDSelectorBatch(ids))
+        _, rows = index.search(query.reshape(1, -1), n, params=params)
+        return [int(r) for r in rows[0] if r >= 0]
 
     def vectors(self) -> np.ndarray:
         """The stored vectors, the models' side by side as the embedder made them."""
