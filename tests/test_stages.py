@@ -4,14 +4,18 @@ the searcher switches to, and a run killed between stages resumes from the model
 from __future__ import annotations
 
 import json
+import os
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from index.config import DEFAULT_MODEL, settings
 from index.retrieval import store
 from index.retrieval.embedder import Embedder
-from index.retrieval.progress import Coverage, read_progress
+from index.retrieval.progress import Coverage, Progress, clear_progress, read_progress, write_progress
 from index.retrieval.search import Searcher
 from ingest.pipeline import Ingestor
 from ingest.sources import Resolver, Source, SourceFile
@@ -19,7 +23,8 @@ from tests.conftest import FIXTURES
 
 FILES = [FIXTURES / "mini-act.html", FIXTURES / "notes.txt"]
 QUESTION = "may a robot mower frighten hedgehogs?"
-FAST, SECOND = DEFAULT_MODEL.split("+")  # MiniLM (kept to English), then SECOND
+FAST, SECOND = DEFAULT_MODEL.split("+")  # MiniLM (kept to English), then E5
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 class Watching(Embedder):
@@ -124,3 +129,21 @@ def test_a_model_kept_to_english_leaves_the_french_text_to_the_other(tmp_path, e
     by_fast, by_second = searcher._dense(*searcher._snapshot(), "robot mower hedgehogs", None)
     assert {loaded.chunks[row].doc_id for row in by_fast} == {"user-notes"}
     assert "mini-fr" in {loaded.chunks[row].doc_id for row in by_second}
+
+
+def test_the_app_says_which_stage_it_serves_and_answers_meanwhile(tmp_path, embedder, monkeypatch):
+    config = settings(tmp_path / "data")
+    with pytest.raises(KeyboardInterrupt):
+        _ingest(config, Watching(embedder, config, stop_at=SECOND))
+    write_progress(config, Progress(SECOND, 10, 26, time.time() - 20, os.getpid()))  # an ingest at work
+    monkeypatch.setenv("REGKB_DATA_DIR", str(config.data_dir))
+    app = AppTest.from_file(APP, default_timeout=180)
+    app.query_params["q"] = QUESTION
+    app.run()
+    assert not app.exception, app.exception
+    notice = " ".join(info.value for info in app.info)
+    assert f"Searching with keywords and {FAST}" in notice and "10 of 26" in notice and "left" in notice
+    assert "Article 2" in " ".join(e.value for e in app.markdown)  # the answer is there meanwhile
+    clear_progress(config)
+    app.run()
+    assert "not running" in " ".join(info.value for info in app.info)  # nobody is completing it: say so
