@@ -377,7 +377,7 @@ class Ingestor:
         listed = {r.doc_id for r in reports}
         for doc_id, (doc, chunks, _) in entries.items():
             if doc_id not in listed:
-                lacking = [m for m in models if m not in doc["embedded"]]
+                lacking = [m for m in models if m not in doc["embedded"] and applies_to(m, doc.get("language", "en"))]
                 reports.append(DocumentReport(doc_id, doc["title"], "kept", doc["units"], len(chunks), message=(
                     f"no vectors from {', '.join(lacking)} yet: ingest it again to add them" if lacking else "")))
         if not entries:

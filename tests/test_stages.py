@@ -147,3 +147,14 @@ def test_the_app_says_which_stage_it_serves_and_answers_meanwhile(tmp_path, embe
     clear_progress(config)
     app.run()
     assert "not running" in " ".join(info.value for info in app.info)  # nobody is completing it: say so
+
+
+def test_a_later_run_keeps_the_french_text_without_asking_for_minilm(tmp_path, embedder):
+    config = settings(tmp_path / "data")
+    french = Source("mini-fr", "Loi sur les tondeuses", "Loi (FR)", "regulation", "fr",
+                    (SourceFile("mini-act.html", "html"),))
+    resolver = Resolver(FIXTURES, config.cache / "sources", offline=True)
+    Ingestor(config, resolver, embedder, progress=False).run([french])
+    result = Ingestor(config, resolver, embedder, progress=False).run([], [FIXTURES / "notes.txt"])
+    kept = next(r for r in result.reports if r.doc_id == "mini-fr")
+    assert (kept.status, kept.message) == ("kept", "")
