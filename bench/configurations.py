@@ -1,6 +1,6 @@
 """Which models should embed which passages: quality and embedding cost of each configuration, in one run.
 
-    python -m bench.configurations --data-dir DIR [--sets dev holdout blind blind2 amended] [--extra FILE.jsonl]
+    python -m bench.configurations --data-dir DIR [--sets dev holdout blind blind2 amended blind3] [--extra FILE.jsonl]
 
 DIR holds a build made with the default configuration (`python -m ingest`). Each model's vector of
 every passage is taken from it, or embedded here where the build has none (MiniLM on the French
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.configurations", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--sets", nargs="+", default=["dev", "holdout", "blind", "blind2", "amended"])
+    parser.add_argument("--sets", nargs="+", default=["dev", "holdout", "blind", "blind2", "amended", "blind3"])
     parser.add_argument("--extra", nargs="*", type=Path, default=[], help="more question sets (JSONL files)")
     args = parser.parse_args(argv)
     loaded = store.load(settings(args.data_dir))
