@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import time
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
@@ -43,6 +44,7 @@ from index.law.references import Reference, cited_provision, related_provisions
 from index.law.timeline import AppliesFrom, Milestone, Timeline
 from index.law.versions import parse_day, today, version_on
 from index.model import Chunk, Hit
+from index.querylog import QueryLog
 from index.retrieval.embedder import Embedder
 from index.retrieval.progress import read_progress, stage_notice
 from index.retrieval.search import QueryError, Searcher
@@ -201,13 +203,26 @@ def ask_view(searcher: Searcher, catalog: Catalog) -> None:
     shown = st.session_state.get("shown", ("", DEFAULT_K))
     k = shown[1] if shown[0] == " ".join(question.split()) else DEFAULT_K
     try:
+        started = time.perf_counter()
         result = answer(searcher, catalog, question, scope, k,
                         assessor=assessor_for(str(searcher.index.path), as_of(), catalog, searcher))
     except QueryError as error:
         message = escape_markdown(str(error))
         st.warning(f"{message[:1].upper()}{message[1:]}.", icon=":material/edit_note:")
         return
+    log_query(question, scope, k, result, time.perf_counter() - started)
     show_answer(result, catalog, k)
+
+
+def log_query(question: str, scope: Scope, k: int, result: Answer, seconds: float) -> None:
+    """One row of the administrators' query log (when REGKB_QUERY_LOG is on) per question asked, not per rerun:
+    a click on a filter's neighbour or on a tab reruns the page with the same question."""
+    log = QueryLog.from_environment(settings().data_dir)
+    asked = (question, scope, k)
+    if log is None or st.session_state.get("logged") == asked:
+        return
+    st.session_state["logged"] = asked
+    log.record("app", question, scope.to_json(), [r.hit.citation for r in result.results], 1000 * seconds)
 
 
 def _use_example() -> None:

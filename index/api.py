@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
@@ -53,6 +54,7 @@ from index.config import settings as load_settings
 from index.feedback import FeedbackStore
 from index.law.obligations import RegisterError
 from index.law.versions import parse_day, today
+from index.querylog import QueryLog
 from index.retrieval.embedder import Embedder
 from index.retrieval.progress import read_progress
 from index.retrieval.search import MAX_QUERY_CHARS, QueryError, Searcher
@@ -294,6 +296,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     search_slots = anyio.CapacityLimiter(config.search_threads)
     catalogs = CatalogCache()
     assessors = AssessorCache(model, settings, query=encoder.query)
+    query_log = QueryLog.from_environment(settings.data_dir)
 
     def assessor(day: str) -> Assessor:
         index = searcher.index
@@ -336,7 +339,12 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
 
         def answered() -> list[Result]:
             scope = Scope(_unique(doc), _unique(kind), as_of=day)
-            return answer(searcher, catalogs.of(searcher.index, day), q, scope, k, mode).results
+            started = time.perf_counter()
+            results = answer(searcher, catalogs.of(searcher.index, day), q, scope, k, mode).results
+            if query_log:
+                query_log.record("api", q, {**scope.to_json(), "mode": mode}, [r.hit.citation for r in results],
+                                 1000 * (time.perf_counter() - started))
+            return results
 
         results = await anyio.to_thread.run_sync(answered, limiter=search_slots)
         return SearchResponse(q, k, [r.to_json() for r in results])
@@ -406,6 +414,13 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         """The items with an expected citation as `python -m index eval` JSONL: real questions become tests."""
         lines = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in feedback.export())
         return Response(lines, media_type="application/x-ndjson")
+
+    @app.get("/querylog/export", responses=errors, dependencies=protected)
+    def export_query_log() -> Response:
+        """The administrators' query log as JSON lines (REGKB_QUERY_LOG=1); 404 while it is off."""
+        if query_log is None:
+            raise HTTPException(404, "the query log is off: set REGKB_QUERY_LOG=1 to keep one")
+        return Response(query_log.export(), media_type="application/x-ndjson")
 
     @app.get("/documents", response_model=DocumentsResponse, responses=errors, dependencies=protected)
     def documents() -> DocumentsResponse:

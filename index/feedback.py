@@ -9,10 +9,6 @@ older than the retention (REGKB_FEEDBACK_DAYS, default 365), and all but the new
 
 from __future__ import annotations
 
-import os
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +17,7 @@ from typing import Any
 from index.law.catalog import Catalog
 from index.law.labels import unit_of
 from index.law.references import Reference, cited_provision
+from index.storage import days_from_env, transaction
 
 DEFAULT_RETENTION_DAYS = 365
 MAX_FIELD_CHARS = 1_000
@@ -55,7 +52,9 @@ class Item:
 class FeedbackStore:
     def __init__(self, path: Path, retention_days: int | None = None) -> None:
         self.path = path
-        self.retention = timedelta(days=retention_days if retention_days is not None else _retention_from_env())
+        days = retention_days if retention_days is not None else days_from_env("REGKB_FEEDBACK_DAYS",
+                                                                                DEFAULT_RETENTION_DAYS)
+        self.retention = timedelta(days=days)
 
     @classmethod
     def in_folder(cls, data_dir: Path) -> FeedbackStore:
@@ -68,7 +67,7 @@ class FeedbackStore:
             raise ValueError(f"feedback needs a question of 1 to {MAX_FIELD_CHARS:,} characters "
                              f"(and a citation of at most {MAX_FIELD_CHARS:,})")
         now = datetime.now(timezone.utc)
-        with self._connection() as db:
+        with transaction(self.path, _SCHEMA) as db:
             db.execute("DELETE FROM feedback WHERE created < ?", ((now - self.retention).isoformat(),))
             db.execute("DELETE FROM feedback WHERE id <= (SELECT MAX(id) FROM feedback) - ?", (MAX_ITEMS - 1,))
             cursor = db.execute("INSERT INTO feedback (created, question, helpful, expected, doc_id, unit) "
@@ -85,7 +84,7 @@ class FeedbackStore:
     def items(self) -> list[Item]:
         if not self.path.exists():
             return []
-        with self._connection() as db:
+        with transaction(self.path, _SCHEMA) as db:
             rows = db.execute("SELECT id, created, question, helpful, expected, doc_id, unit FROM feedback "
                               "ORDER BY id").fetchall()
         return [Item(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in rows]
@@ -93,19 +92,3 @@ class FeedbackStore:
     def export(self) -> list[dict[str, Any]]:
         """The items that name the citation that should have come first, as evaluation questions."""
         return [item.to_eval_line() for item in self.items() if item.expected]
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=10)) as db:
-            with db:  # one transaction: committed, or rolled back on error
-                db.execute(_SCHEMA)
-                yield db
-
-
-def _retention_from_env() -> int:
-    raw = os.environ.get("REGKB_FEEDBACK_DAYS", str(DEFAULT_RETENTION_DAYS))
-    try:
-        return max(1, int(raw))
-    except ValueError as error:
-        raise ValueError(f"REGKB_FEEDBACK_DAYS={raw!r}: a number of days, e.g. 365") from error

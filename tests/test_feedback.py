@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -53,7 +54,7 @@ def test_bad_feedback_is_400_and_stores_nothing(client, body):
 def test_items_beyond_the_retention_are_deleted_on_the_next_write(tmp_path):
     store = FeedbackStore(tmp_path / "feedback.sqlite3", retention_days=30)
     old = store.add("an old question", True, "Article 5")
-    with store._connection() as db:
+    with sqlite3.connect(store.path) as db:
         db.execute("UPDATE feedback SET created = ? WHERE id = ?",
                    ((datetime.now(timezone.utc) - timedelta(days=31)).isoformat(), old.id))
     store.add("a new question", False)

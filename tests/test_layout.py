@@ -23,7 +23,9 @@ ALLOWED = {
     "index.analysis": set(),
     "index.model": set(),
     "index.config": set(),
-    "index.feedback": {"index.model", "index.analysis", "index.law"},
+    "index.feedback": {"index.model", "index.analysis", "index.law", "index.storage"},
+    "index.querylog": {"index.storage"},
+    "index.storage": set(),
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from typing import Any
 
 from index.answers.highlight import GlanceItem, Highlighter, at_a_glance
 from index.answers.results import Result, ask, with_dates, with_related
@@ -34,6 +35,9 @@ class Scope:
     kinds: tuple[str, ...] = ()
     chapter: str = ""  # "Chapter III"
     as_of: str = ""  # ISO date of the text in force to search; "" = today
+
+    def to_json(self) -> dict[str, Any]:
+        return {"doc": list(self.docs), "kind": list(self.kinds), "chapter": self.chapter, "as_of": self.as_of}
 
     @property
     def filters(self) -> Filters:
