@@ -160,6 +160,8 @@ def test_browse_opens_a_provision_with_its_related_provisions(start: Start) -> N
     related[0].click().run()
     assert app.query_params["open"] == "Article 2"
     assert app.subheader[0].value == "Article 2 — Prohibited mowing practices"
+    cited_by = [b.label for b in app.button if b.key.startswith("cited-")]
+    assert cited_by == ["Article 3", "Article 4"]  # the penalties and the application dates refer to it
 
 
 def test_the_contents_open_any_provision(start: Start) -> None:

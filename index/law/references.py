@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from index.law.catalog import Catalog
-from index.law.labels import container_label, nearest, unit_of
+from index.law.labels import container_label, nearest, sort_key, unit_of
 from index.model import Chunk
 
 _ROMAN = r"[IVXLC]+"
@@ -71,6 +71,27 @@ def related_provisions(catalog: Catalog, chunks: Iterable[Chunk]) -> list[Refere
                 if (reference.doc_id, unit_of(reference.label)) not in own:
                     related.setdefault(reference)
     return list(related)
+
+
+def citing_provisions(catalog: Catalog) -> dict[tuple[str, str], list[Reference]]:
+    """Every provision's "cited by": for each (doc_id, unit), the provisions whose text refers to it (a recital
+    that explains an article, an article that applies another), each once, in document order. A provision's
+    references to itself do not count. One pass over the catalog: the front doors keep it per catalog."""
+    cited_by: dict[tuple[str, str], dict[Reference, None]] = {}
+    for doc_id, chunks in catalog.chunks_of.items():
+        for chunk in chunks:
+            for reference in references_in(chunk.text, doc_id, catalog):
+                target = (reference.doc_id, unit_of(reference.label))
+                if target != (doc_id, chunk.unit):
+                    cited_by.setdefault(target, {})[Reference(doc_id, chunk.unit)] = None
+    return {target: sorted(citing, key=lambda r: (r.doc_id != target[0], _enacting_first(r.label)))
+            for target, citing in cited_by.items()}
+
+
+def _enacting_first(label: str) -> tuple:
+    """Articles and annexes before recitals: a reader looks for the rules that apply a provision first."""
+    key = sort_key(label)
+    return (key[0] == 0, *key)
 
 
 @dataclass(frozen=True)
