@@ -31,7 +31,7 @@ from index.answers.export import (
 )
 from index.answers.highlight import Segment
 from index.answers.provision import dated_timeline, read_provision, what_changed
-from index.answers.question import DEFAULT_K, KIND_NAMES, Answer, Scope, answer
+from index.answers.question import DEFAULT_K, KIND_NAMES, Answer, Scope, answer, no_match_notice
 from index.answers.results import Result, catalog_of
 from index.assessment.assess import ROLES, Answers, Assessment, Assessor, DatedDuty
 from index.config import settings
@@ -260,6 +260,8 @@ def show_answer(result: Answer, catalog: Catalog, k: int = DEFAULT_K) -> None:
                                    f"{result.seconds:.2f} s"), width="content")
         st.download_button("Download as Markdown", answer_markdown(result, catalog), file_name="regkb-answer.md",
                            mime="text/markdown", icon=":material/download:", on_click="ignore", type="tertiary")
+    if result.weak:
+        st.warning(escape_markdown(no_match_notice(catalog)), icon=":material/search_off:")
     if result.verdict and result.verdict_leads:
         verdict_card(result.verdict, result.asked_duty)
     glance(result)

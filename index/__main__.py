@@ -11,7 +11,7 @@ from pathlib import Path
 
 from index.answers.export import checklist_markdown
 from index.answers.provision import NotInForce, dated_timeline, read_provision
-from index.answers.question import Scope, answer
+from index.answers.question import Scope, answer, no_match_notice
 from index.answers.results import Result, ask, catalog_of
 from index.assessment.assess import ROLES, Assessor
 from index.config import settings as load_settings
@@ -104,12 +104,15 @@ def _options(args: argparse.Namespace) -> SearchOptions:
 
 def _search(args: argparse.Namespace, searcher: Searcher) -> int:
     scope = Scope(tuple(args.doc), tuple(args.kind), as_of=args.as_of)
-    results = answer(searcher, catalog_of(searcher.index, args.as_of), args.query, scope, args.k, args.mode,
-                     grouped=not args.passages, options=_options(args)).results
+    catalog = catalog_of(searcher.index, args.as_of)
+    found = answer(searcher, catalog, args.query, scope, args.k, args.mode, grouped=not args.passages,
+                   options=_options(args))
     if args.json:
-        print(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2))
+        print(json.dumps([r.to_json() for r in found.results], ensure_ascii=False, indent=2))
     else:
-        for rank, result in enumerate(results, start=1):
+        if found.weak:  # on stderr: the results below are still the closest passages
+            print(no_match_notice(catalog), file=sys.stderr)
+        for rank, result in enumerate(found.results, start=1):
             print(_format(rank, result))
     return 0
 

@@ -46,8 +46,8 @@ from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
 
 from index.answers.provision import NotInForce, dated_timeline, read_provision
-from index.answers.question import Scope, answer
-from index.answers.results import CatalogCache, Result
+from index.answers.question import Answer, Scope, answer, no_match_notice
+from index.answers.results import CatalogCache
 from index.assessment.assess import Answers, Assessor, AssessorCache
 from index.config import Settings
 from index.config import settings as load_settings
@@ -136,6 +136,7 @@ class SearchResponse:
     query: str
     k: int
     results: list[dict[str, Any]]  # Result.to_json(): the same records as `python -m index search --json`
+    match: dict[str, Any] = field(default_factory=dict)  # {"weak", "closest", "notice"}: does anything answer?
 
 
 @dataclass(frozen=True)
@@ -337,17 +338,20 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         """Ranked, cited provisions for a question: each its best passage, with its other matches in `more`."""
         day = _day(as_of)
 
-        def answered() -> list[Result]:
+        def answered() -> tuple[Answer, str]:
             scope = Scope(_unique(doc), _unique(kind), as_of=day)
             started = time.perf_counter()
-            results = answer(searcher, catalogs.of(searcher.index, day), q, scope, k, mode).results
+            catalog = catalogs.of(searcher.index, day)
+            found = answer(searcher, catalog, q, scope, k, mode)
             if query_log:
-                query_log.record("api", q, {**scope.to_json(), "mode": mode}, [r.hit.citation for r in results],
-                                 1000 * (time.perf_counter() - started))
-            return results
+                query_log.record("api", q, {**scope.to_json(), "mode": mode},
+                                 [r.hit.citation for r in found.results], 1000 * (time.perf_counter() - started))
+            return found, no_match_notice(catalog) if found.weak else ""
 
-        results = await anyio.to_thread.run_sync(answered, limiter=search_slots)
-        return SearchResponse(q, k, [r.to_json() for r in results])
+        found, notice = await anyio.to_thread.run_sync(answered, limiter=search_slots)
+        match = {**(found.evidence.to_json() if found.evidence else {"weak": False, "closest": {}}),
+                 "weak": found.weak, "notice": notice}
+        return SearchResponse(q, k, [r.to_json() for r in found.results], match)
 
     @app.get("/units/{doc_id}/{label:path}", response_model=UnitResponse, responses={**errors, 404: errors[400]},
              dependencies=protected)

@@ -50,7 +50,8 @@ def test_dense_ranking_matches_exact_faiss(pg_store: PgVectorStore, mini_searche
     """Each model's ranking, whole: HNSW with ef_search above the table's size is exact."""
     question = "fines for infringements"
     rankings = pg_store.dense_rankings(mini_searcher.embedder.query(question))
-    assert len(rankings) == 2 and rankings == mini_searcher._dense(*mini_searcher._snapshot(), question, None)
+    faiss_side = mini_searcher._dense(*mini_searcher._snapshot(), question, None).rankings
+    assert len(rankings) == 2 and rankings == faiss_side
 
 
 def test_lexical_search_ranks_by_the_words(pg_store: PgVectorStore) -> None:

@@ -209,8 +209,8 @@ def test_combined_models_rank_with_each_model_as_it_would_alone(tmp_path, mini_s
         [], [FIXTURES / "mini-act.html", FIXTURES / "notes.txt"])
     alone = Searcher(config, minilm)
     question = "can the mower film my neighbours' garden?"
-    by_minilm, by_e5 = mini_searcher._dense(*mini_searcher._snapshot(), question, None)
-    assert by_minilm[:5] == alone._dense(*alone._snapshot(), question, None)[0][:5]
+    by_minilm, by_e5 = mini_searcher._dense(*mini_searcher._snapshot(), question, None).rankings
+    assert by_minilm[:5] == alone._dense(*alone._snapshot(), question, None).rankings[0][:5]
     combined = mini_searcher.embedder
     e5_vectors = combined.passages([c.passage for c in mini_searcher.index.chunks])[:, 384:]
     assert by_e5[:5] == np.argsort(-(e5_vectors @ combined.query(question)[384:]))[:5].tolist()

@@ -78,8 +78,9 @@ def test_staged_build_asks_only_the_models_that_embedded_it(tmp_path, embedder, 
     partial = Searcher(config, embedder)
     assert partial._snapshot()[1].coverage.to_json() == {"stage": "partial",
                                                         "missing": {SECOND: mini_searcher.index.manifest.chunk_count}}
-    by_minilm, by_e5 = partial._dense(*partial._snapshot(), QUESTION, None)
-    assert by_e5 == [] and by_minilm[:5] == mini_searcher._dense(*mini_searcher._snapshot(), QUESTION, None)[0][:5]
+    by_minilm, by_e5 = partial._dense(*partial._snapshot(), QUESTION, None).rankings
+    complete = mini_searcher._dense(*mini_searcher._snapshot(), QUESTION, None).rankings
+    assert by_e5 == [] and by_minilm[:5] == complete[0][:5]
 
 
 def test_a_run_killed_between_stages_resumes_with_the_model_it_had_not_finished(tmp_path, embedder):
@@ -126,7 +127,7 @@ def test_a_model_kept_to_english_leaves_the_french_text_to_the_other(tmp_path, e
     assert Coverage.of(loaded.manifest.documents, watching.models).complete
     assert sum(model == FAST for model, *_ in watching.seen) == 1  # one batch: the English notes alone
     searcher = Searcher(config, embedder)
-    by_fast, by_second = searcher._dense(*searcher._snapshot(), "robot mower hedgehogs", None)
+    by_fast, by_second = searcher._dense(*searcher._snapshot(), "robot mower hedgehogs", None).rankings
     assert {loaded.chunks[row].doc_id for row in by_fast} == {"user-notes"}
     assert "mini-fr" in {loaded.chunks[row].doc_id for row in by_second}
 

@@ -14,14 +14,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from index.answers.highlight import GlanceItem, Highlighter, at_a_glance
-from index.answers.results import Result, ask, with_dates, with_related
+from index.answers.results import Result, ask_with_evidence, with_dates, with_related
 from index.assessment.assess import Assessment, Assessor, DatedDuty, asks_for_duties, describes_practice
 from index.law.catalog import Catalog
 from index.law.labels import within
 from index.law.obligations import AI_ACT
 from index.model import Chunk
 from index.retrieval.filters import Filters
-from index.retrieval.search import Mode, Searcher, SearchOptions, validate_query
+from index.retrieval.search import Evidence, Mode, Searcher, SearchOptions, validate_query
 
 DEFAULT_K = 8
 KIND_NAMES = {"article": "articles", "recital": "recitals", "annex": "annexes", "section": "sections"}
@@ -63,6 +63,12 @@ class Answer:
     verdict: Assessment | None = None  # for a question describing the asker's practice: what decides it
     asked_duty: DatedDuty | None = None  # the verdict's duty the question is about, when the results point to one
     verdict_leads: bool = False  # the verdict card opens the page; else it follows the first result
+    evidence: Evidence | None = None  # how close the corpus came: `weak` when nothing in it answers clearly
+
+    @property
+    def weak(self) -> bool:
+        """Nothing in the corpus answers this clearly, and no verdict either: say so before the closest passages."""
+        return bool(self.evidence and self.evidence.weak and not self.verdict)
 
     @property
     def deciding(self) -> str:
@@ -84,14 +90,22 @@ def answer(searcher: Searcher, catalog: Catalog, question: str, scope: Scope = S
     """
     started = time.perf_counter()
     question = validate_query(question, k)
-    results = with_dates(with_related(ask(searcher, question, k, scope.filters, mode, grouped, options), catalog), catalog)
+    found, evidence = ask_with_evidence(searcher, question, k, scope.filters, mode, grouped, options)
+    results = with_dates(with_related(found, catalog), catalog)
     highlighter = Highlighter(question, catalog.term_statistics)
     verdict = verdict_for(assessor, question, scope)
     duty = asked_duty(verdict, results)
-    found = Answer(question, scope, results, highlighter, [], 0.0, verdict=verdict, asked_duty=duty,
-                   verdict_leads=leads(verdict, duty, results, question))
-    glance = at_a_glance(results, highlighter, deciding=deciding_passage(found, catalog))
-    return replace(found, glance=glance, seconds=time.perf_counter() - started)
+    answered = Answer(question, scope, results, highlighter, [], 0.0, verdict=verdict, asked_duty=duty,
+                      verdict_leads=leads(verdict, duty, results, question), evidence=evidence)
+    glance = at_a_glance(results, highlighter, deciding=deciding_passage(answered, catalog))
+    return replace(answered, glance=glance, seconds=time.perf_counter() - started)
+
+
+def no_match_notice(catalog: Catalog) -> str:
+    """What a reader is told when the evidence is weak: that nothing here answers, and what the corpus holds."""
+    held = ", ".join(d.get("short") or d["doc_id"] for d in catalog.documents)
+    return (f"Nothing in the corpus answers this clearly. It holds: {held}. The closest passages follow; "
+            "they may not be about your question.")
 
 
 def leads(verdict: Assessment | None, duty: DatedDuty | None, results: list[Result], question: str,

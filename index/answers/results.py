@@ -18,7 +18,7 @@ from index.law.timeline import AppliesFrom, Timeline, applies_from, timeline
 from index.law.versions import in_force_on, today
 from index.model import Hit
 from index.retrieval.filters import Filters
-from index.retrieval.search import MAX_K, Mode, Searcher, SearchOptions
+from index.retrieval.search import MAX_K, Evidence, Mode, Searcher, SearchOptions
 from index.retrieval.store import LoadedIndex
 
 
@@ -44,10 +44,16 @@ def group_by_unit(hits: list[Hit], k: int) -> list[Result]:
 
 def ask(searcher: Searcher, question: str, k: int = 10, filters: Filters = Filters(),
         mode: Mode = "hybrid", grouped: bool = True, options: SearchOptions = SearchOptions()) -> list[Result]:
-    if not grouped:
-        return [Result(hit) for hit in searcher.search(question, k, filters, mode, options)]
-    hits = searcher.search(question, min(MAX_K, max(k * 5, 30)), filters, mode, options)
-    return group_by_unit(hits, k)
+    return ask_with_evidence(searcher, question, k, filters, mode, grouped, options)[0]
+
+
+def ask_with_evidence(searcher: Searcher, question: str, k: int = 10, filters: Filters = Filters(),
+                      mode: Mode = "hybrid", grouped: bool = True,
+                      options: SearchOptions = SearchOptions()) -> tuple[list[Result], Evidence]:
+    """One result per provision (or per passage, ungrouped), and how close the corpus came to the question."""
+    n = k if not grouped else min(MAX_K, max(k * 5, 30))
+    hits, evidence = searcher.search_with_evidence(question, n, filters, mode, options)
+    return ([Result(hit) for hit in hits] if not grouped else group_by_unit(hits, k)), evidence
 
 
 def with_related(results: list[Result], catalog: Catalog, limit: int = 8) -> list[Result]:

@@ -33,7 +33,15 @@ from index.retrieval.embedder import Embedder
 from index.retrieval.filters import SQL as FILTER_SQL
 from index.retrieval.filters import Filters
 from index.retrieval.query import understand
-from index.retrieval.search import Mode, QueryError, SearchOptions, dated_hit, reciprocal_rank_fusion, validate_query
+from index.retrieval.search import (
+    Evidence,
+    Mode,
+    QueryError,
+    SearchOptions,
+    dated_hit,
+    reciprocal_rank_fusion,
+    validate_query,
+)
 from index.retrieval.store import LoadedIndex
 
 TEXT_CONFIG = "english"  # PostgreSQL's Snowball English stemmer, like the bm25s side's PyStemmer
@@ -135,6 +143,11 @@ class PgVectorStore:
         return self.connection.execute(sql.SQL("SELECT count(*) FROM {}").format(self.chunks_table)).fetchone()[0]
 
     # -- search -------------------------------------------------------------------------
+    def search_with_evidence(self, text: str, k: int = 10, filters: Filters = Filters(), mode: Mode = "hybrid",
+                             options: SearchOptions = SearchOptions()) -> tuple[list[Hit], Evidence]:
+        """Searcher's, with no judgement of closeness (no floors are measured for this engine: never "no match")."""
+        return self.search(text, k, filters, mode, options), Evidence({})
+
     def search(self, text: str, k: int = 10, filters: Filters = Filters(), mode: Mode = "hybrid",
                options: SearchOptions = SearchOptions()) -> list[Hit]:
         """Searcher.search's signature; of its options only `expand` (glossary) applies, see the class docstring."""

@@ -86,16 +86,19 @@ class DenseIndex:
 
     def search(self, queries: list[np.ndarray], n: int, ids: np.ndarray | None = None) -> list[list[int]]:
         """The first n rows for each model's query, searching only `ids` when given."""
-        return [self.search_one(part, query, n, ids) for part, query in enumerate(queries)]
+        return [self.search_one(part, query, n, ids)[0] for part, query in enumerate(queries)]
 
-    def search_one(self, part: int, query: np.ndarray, n: int, ids: np.ndarray | None = None) -> list[int]:
-        """The first n rows for one model's query, searching only `ids` when given (none: nothing found)."""
+    def search_one(self, part: int, query: np.ndarray, n: int,
+                   ids: np.ndarray | None = None) -> tuple[list[int], float | None]:
+        """The first n rows for one model's query, searching only `ids` when given, and the best row's inner
+        product (None when nothing was found)."""
         if ids is not None and not len(ids):
-            return []
+            return [], None
         index = self.parts[part]
         params = None if ids is None else restricted_to(index, faiss.IDSelectorBatch(ids))
-        _, rows = index.search(query.reshape(1, -1), n, params=params)
-        return [int(r) for r in rows[0] if r >= 0]
+        scores, rows = index.search(query.reshape(1, -1), n, params=params)
+        found = [int(r) for r in rows[0] if r >= 0]
+        return found, float(scores[0][0]) if found else None
 
     def vectors(self) -> np.ndarray:
         """The stored vectors, the models' side by side as the embedder made them."""

@@ -1,0 +1,54 @@
+"""An honest "no match": when no model's closest passage is as close as those that answered the calibration
+questions, the answer says that nothing in the corpus answers clearly, and still lists the closest passages."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.answers.question import answer, no_match_notice
+from index.answers.results import catalog_of
+from index.config import E5, MINILM
+from index.retrieval.search import MATCH_FLOOR, Evidence
+
+FAST, SECOND = f"{MINILM}@en", E5
+
+
+def test_weak_only_when_every_calibrated_model_is_under_its_floor():
+    under = {FAST: MATCH_FLOOR[MINILM] - 0.01, SECOND: MATCH_FLOOR[E5] - 0.01}
+    assert Evidence(under).weak
+    assert not Evidence({**under, SECOND: MATCH_FLOOR[E5] + 0.01}).weak  # one model close enough: an answer
+    assert not Evidence({"my/own-model": 0.01}).weak  # no floor measured for it: never claims "no match"
+    assert not Evidence({}).weak  # BM25 alone (a staged build): nothing to judge by
+    assert Evidence(under).to_json() == {"weak": True, "closest": under}
+
+
+def test_the_api_says_how_close_the_corpus_came(client):
+    match = client.get("/search", params={"q": "hedgehogs and robot mowers"}).json()["match"]
+    assert set(match) == {"weak", "closest", "notice"} and set(match["closest"]) == {FAST, SECOND}
+
+
+@pytest.fixture
+def client(mini_index, embedder):
+    from fastapi.testclient import TestClient
+
+    from index.api import ApiConfig, create_app
+
+    with TestClient(create_app(mini_index, ApiConfig(), embedder)) as client:
+        yield client
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["blorf snark vuvu tam tam", "Which club won the 1998 football world cup?"])
+def test_a_question_nothing_answers_is_said_to_be_unanswered(corpus_searcher, question):
+    catalog = catalog_of(corpus_searcher.index)
+    found = answer(corpus_searcher, catalog, question)
+    assert found.weak and found.results  # said, and the closest passages still there
+    assert "AI Act" in no_match_notice(catalog) and "GDPR" in no_match_notice(catalog)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["Can we use emotion recognition on our employees?",
+                                      "Do we need a data protection officer?",
+                                      "Notre chatbot doit-il dire aux clients qu'il n'est pas humain ?"])
+def test_questions_the_corpus_answers_are_not(corpus_searcher, question):
+    assert not answer(corpus_searcher, catalog_of(corpus_searcher.index), question).weak
