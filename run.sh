@@ -41,21 +41,24 @@ ingest() {
 }
 
 # The ingest in the background, the app as soon as there is a build to serve (or at once if there is one):
-# the app follows each build the ingest writes. The ingest's output goes to $DATA/ingest.log.
+# the app follows each build the ingest writes. The ingest's output goes to $DATA/ingest.log; a failure is
+# said on the terminal. A background job of a script ignores Ctrl-C, so stopping the app stops it here.
 ingest_then_serve() {
     local data=${REGKB_DATA_DIR:-data}
     mkdir -p "$data"
-    ingest >"$data/ingest.log" 2>&1 &
+    { ingest >"$data/ingest.log" 2>&1 || echo "run.sh: the ingest failed (exit $?); see $data/ingest.log" >&2; } &
     local job=$!
+    trap 'pkill -TERM -P "$job" 2>/dev/null; kill "$job" 2>/dev/null' EXIT
+    trap 'exit 130' INT TERM
     echo "ingesting in the background (log: $data/ingest.log); the app starts with the first build"
     until [ -e "$data/current" ]; do
         if ! kill -0 "$job" 2>/dev/null; then
-            wait "$job" || { tail -n 20 "$data/ingest.log" >&2; exit 1; }
-            break
+            tail -n 20 "$data/ingest.log" >&2
+            exit 1
         fi
         sleep 1
     done
-    serve
+    (serve)  # in a subshell, so that this shell is still here to stop the ingest when the app stops
 }
 
 serve() {

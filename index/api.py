@@ -421,9 +421,12 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
 
     @app.get("/querylog/export", responses=errors, dependencies=protected)
     def export_query_log() -> Response:
-        """The administrators' query log as JSON lines (REGKB_QUERY_LOG=1); 404 while it is off."""
+        """The administrators' query log as JSON lines (REGKB_QUERY_LOG=1); 404 while it is off, 403 on a server
+        without a token: what readers typed is for administrators only."""
         if query_log is None:
-            raise HTTPException(404, "the query log is off: set REGKB_QUERY_LOG=1 to keep one")
+            raise HTTPException(404, "the query log is off: set REGKB_API_TOKEN and REGKB_QUERY_LOG=1 to keep one")
+        if not config.token:
+            raise HTTPException(403, "the query log is exported only by a server with a token: set REGKB_API_TOKEN")
         return Response(query_log.export(), media_type="application/x-ndjson")
 
     @app.get("/documents", response_model=DocumentsResponse, responses=errors, dependencies=protected)

@@ -12,7 +12,9 @@ notice must say (README, "Query log"). Rows older than REGKB_QUERY_LOG_DAYS (def
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -59,15 +61,22 @@ class QueryLog:
         return cls(data_dir / "querylog.sqlite3", days_from_env("REGKB_QUERY_LOG_DAYS", DEFAULT_RETENTION_DAYS))
 
     def record(self, front: str, question: str, filters: dict[str, Any], citations: list[str],
-               latency_ms: float) -> Entry:
+               latency_ms: float) -> Entry | None:
+        """Keep one entry; a log that cannot be written (a locked file, a full disk) is warned about, never fails
+        the search it records."""
         now = datetime.now(timezone.utc)
         entry = Entry(now.isoformat(timespec="seconds"), front, question, filters, citations[:CITATIONS],
                       round(latency_ms, 1))
-        with transaction(self.path, _SCHEMA) as db:
-            db.execute("DELETE FROM queries WHERE created < ?", ((now - self.retention).isoformat(timespec="seconds"),))
-            db.execute("INSERT INTO queries (created, front, question, filters, citations, latency_ms) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (entry.created, front, question, json.dumps(filters),
-                                                     json.dumps(entry.citations), entry.latency_ms))
+        try:
+            with transaction(self.path, _SCHEMA) as db:
+                db.execute("DELETE FROM queries WHERE created < ?",
+                           ((now - self.retention).isoformat(timespec="seconds"),))
+                db.execute("INSERT INTO queries (created, front, question, filters, citations, latency_ms) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", (entry.created, front, question, json.dumps(filters),
+                                                         json.dumps(entry.citations), entry.latency_ms))
+        except (sqlite3.Error, OSError) as error:
+            logging.getLogger(__name__).warning("query log %s not written: %s", self.path.name, error)
+            return None
         return entry
 
     def entries(self) -> list[Entry]:

@@ -36,7 +36,7 @@ from index.config import Settings
 from index.model import Chunk
 from index.retrieval import store
 from index.retrieval.embedder import Embedder, applies_to, model_name
-from index.retrieval.progress import Progress, clear_progress, write_progress
+from index.retrieval.progress import Progress, clear_progress, embedded_models, write_progress
 from ingest import eurlex, pdf, text
 from ingest.chunking import Linker, chunk_units
 from ingest.model import ParsedDocument, Unit
@@ -181,26 +181,27 @@ class Ingestor:
             if item.resolved.origin == "user":  # parsed: only now may it replace the copy a live document cites
                 write_atomically(self.settings.cache / "sources" / item.resolved.file.name, item.resolved.data)
             self._write_chunks(item)
-        self._embed_in_stages(prepared, remove)
-        return self._assemble(prepared, reports, remove)
+        previous = self._previous_documents()  # the build before this run: every stage is assembled against it
+        try:
+            self._embed_in_stages(prepared, remove, previous)
+            return self._assemble(prepared, reports, remove, previous)
+        finally:
+            clear_progress(self.settings)  # after the last build: until then an ingest is at work
 
-    def _embed_in_stages(self, prepared: list[_Prepared], remove: set[str]) -> None:
+    def _embed_in_stages(self, prepared: list[_Prepared], remove: set[str], previous: list[dict[str, Any]]) -> None:
         """Embed model by model, in the configured order (the fast model first); when there is much to do,
         write a build before each model's pass, so that search serves what is done while the rest is embedded."""
         models = self.embedder.models
         waiting = {m: [p for p in prepared if m not in p.vectors and applies_to(m, p.source.language)] for m in models}
         staged = sum(len(p.chunks) for items in waiting.values() for p in items) >= self.stage_min_chunks
-        try:
-            for position, model in enumerate(models):
-                if not waiting[model]:
-                    continue
-                if staged:
-                    self._assemble(prepared, [], remove)
-                later = [m for m in models[position + 1:] if waiting[m]]
-                later_chunks = sum(len(p.chunks) for m in later for p in waiting[m])
-                self._embed_with(model, waiting[model], tuple(later), later_chunks)
-        finally:
-            clear_progress(self.settings)
+        for position, model in enumerate(models):
+            if not waiting[model]:
+                continue
+            if staged:
+                self._assemble(prepared, [], remove, previous)
+            later = [m for m in models[position + 1:] if waiting[m]]
+            later_chunks = sum(len(p.chunks) for m in later for p in waiting[m])
+            self._embed_with(model, waiting[model], tuple(later), later_chunks)
 
     # -- per document ------------------------------------------------------------------
     def _prepare(self, resolved: Resolved) -> _Prepared:
@@ -350,8 +351,8 @@ class Ingestor:
             tqdm.write(f"{item.source.id}: {message}", file=sys.stderr)
 
     # -- the build ----------------------------------------------------------------------
-    def _assemble(self, prepared: list[_Prepared], reports: list[DocumentReport], remove: set[str]) -> IngestResult:
-        previous = self._previous_documents()
+    def _assemble(self, prepared: list[_Prepared], reports: list[DocumentReport], remove: set[str],
+                  previous: list[dict[str, Any]]) -> IngestResult:
         entries: dict[str, tuple[dict[str, Any], list[Chunk], dict[str, np.ndarray]]] = {}
         fresh_ids = {item.source.id for item in prepared}
         for doc in previous:
@@ -383,7 +384,7 @@ class Ingestor:
         if not entries:
             return IngestResult(reports, None, changed=False, errors=["nothing to index: no source was available"])
         live = store.current_build_path(self.settings)
-        if live and _same_build(previous, [doc for doc, _, _ in entries.values()]):
+        if live and _same_build(previous, [doc for doc, _, _ in entries.values()], models):
             manifest = store.read_manifest(live)
             if manifest.format == store.FORMAT and manifest.model_id == self.settings.model:
                 return IngestResult(reports, manifest, changed=False)
@@ -418,10 +419,10 @@ class Ingestor:
             return []
 
 
-def _same_build(previous: list[dict[str, Any]], documents: list[dict[str, Any]]) -> bool:
+def _same_build(previous: list[dict[str, Any]], documents: list[dict[str, Any]], models: tuple[str, ...]) -> bool:
     """The live build already holds these documents, with the same passages and the same models' vectors."""
     def state(docs: list[dict[str, Any]]) -> dict[str, tuple[str, tuple[str, ...]]]:
-        return {d["doc_id"]: (d["cache_key"], tuple(d.get("embedded", ()))) for d in docs}
+        return {d["doc_id"]: (d["cache_key"], embedded_models(d, models)) for d in docs}
 
     return state(previous) == state(documents)
 

@@ -18,6 +18,7 @@ def test_weak_only_when_every_calibrated_model_is_under_its_floor():
     assert Evidence(under).weak
     assert not Evidence({**under, SECOND: MATCH_FLOOR[E5] + 0.01}).weak  # one model close enough: an answer
     assert not Evidence({"my/own-model": 0.01}).weak  # no floor measured for it: never claims "no match"
+    assert not Evidence({SECOND: 0.01}).weak  # the floors hold for the pair together, not for one model alone
     assert not Evidence({}).weak  # BM25 alone (a staged build): nothing to judge by
     assert Evidence(under).to_json() == {"weak": True, "closest": under}
 

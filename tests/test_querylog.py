@@ -74,3 +74,17 @@ def test_entries_beyond_the_retention_are_deleted_on_the_next_write(tmp_path):
         db.execute("UPDATE queries SET created = ?", (old,))
     log.record("app", "new question", {}, [], 3.0)
     assert [e.question for e in log.entries()] == ["new question"]
+
+
+def test_a_server_without_a_token_does_not_export_the_log(mini_index, embedder, data, monkeypatch):
+    monkeypatch.setenv("REGKB_QUERY_LOG", "1")
+    with TestClient(create_app(type(mini_index)(data, mini_index.model), ApiConfig(), embedder)) as client:
+        assert client.get("/search", params={"q": QUESTION}).is_success
+        refused = client.get("/querylog/export")
+    assert refused.status_code == 403 and "REGKB_API_TOKEN" in refused.json()["error"]["message"]
+
+
+def test_a_log_that_cannot_be_written_does_not_fail_the_search(tmp_path):
+    (tmp_path / "querylog.sqlite3").mkdir()  # a folder where the file should be: sqlite cannot open it
+    log = QueryLog(tmp_path / "querylog.sqlite3", retention_days=30)
+    assert log.record("api", "a question", {}, [], 1.0) is None

