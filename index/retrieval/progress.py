@@ -131,5 +131,6 @@ def stage_notice(coverage: Coverage, progress: Progress | None) -> str:
     now = ("Keyword search (BM25) only for now" if coverage.stage == "lexical" else
            f"Searching with keywords and {', '.join(coverage.served)}; not yet fully with {', '.join(coverage.missing)}")
     then = (f"{progress.describe()}. The page uses each stage as soon as it is built." if progress else
-            "The ingest that completes the index is not running: run `./run.sh ingest` (or `python -m ingest`).")
+            "The ingest that completes the index is not running: run `./run.sh ingest` (or `python -m ingest`, "
+            "with the same files for documents of your own).")
     return f"{now}: answers improve when the models have read every passage. {then}"
