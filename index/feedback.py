@@ -17,7 +17,7 @@ from typing import Any
 from index.law.catalog import Catalog
 from index.law.labels import unit_of
 from index.law.references import Reference, cited_provision
-from index.storage import days_from_env, transaction
+from index.storage import days_from_env, select, transaction
 
 DEFAULT_RETENTION_DAYS = 365
 MAX_FIELD_CHARS = 1_000
@@ -82,11 +82,8 @@ class FeedbackStore:
         return item, cited
 
     def items(self) -> list[Item]:
-        if not self.path.exists():
-            return []
-        with transaction(self.path, _SCHEMA) as db:
-            rows = db.execute("SELECT id, created, question, helpful, expected, doc_id, unit FROM feedback "
-                              "ORDER BY id").fetchall()
+        rows = select(self.path, _SCHEMA,
+                      "SELECT id, created, question, helpful, expected, doc_id, unit FROM feedback ORDER BY id")
         return [Item(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in rows]
 
     def export(self) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from index.storage import days_from_env, transaction
+from index.storage import days_from_env, select, transaction
 
 DEFAULT_RETENTION_DAYS = 30
 CITATIONS = 3
@@ -80,11 +80,8 @@ class QueryLog:
         return entry
 
     def entries(self) -> list[Entry]:
-        if not self.path.exists():
-            return []
-        with transaction(self.path, _SCHEMA) as db:
-            rows = db.execute("SELECT created, front, question, filters, citations, latency_ms FROM queries "
-                              "ORDER BY id").fetchall()
+        rows = select(self.path, _SCHEMA,
+                      "SELECT created, front, question, filters, citations, latency_ms FROM queries ORDER BY id")
         return [Entry(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5]) for r in rows]
 
     def export(self) -> str:

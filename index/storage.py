@@ -23,6 +23,14 @@ def transaction(path: Path, schema: str) -> Iterator[sqlite3.Connection]:
             yield db
 
 
+def select(path: Path, schema: str, query: str) -> list[tuple]:
+    """The rows a query returns; none from a store that has never been written (no file is created to say so)."""
+    if not path.exists():
+        return []
+    with transaction(path, schema) as db:
+        return db.execute(query).fetchall()
+
+
 def days_from_env(variable: str, default: int) -> int:
     """A retention in days; a value that is no whole number is an error naming the variable."""
     raw = os.environ.get(variable, str(default))

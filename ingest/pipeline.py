@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +164,8 @@ class Ingestor:
                 errors.append(f"{path}: {error}" if isinstance(error, OSError) else str(error))
         prepared += [item for _, item in theirs]
         errors += _id_collisions(theirs)
-        known = {d["doc_id"] for d in self._previous_documents()} | {p.source.id for p in prepared}
+        previous = self._previous_documents()  # the build before this run: every stage is assembled against it
+        known = {d["doc_id"] for d in previous} | {p.source.id for p in prepared}
         errors += [f"--remove {doc_id}: no such document in the index" for doc_id in sorted(remove - known)]
         for item in prepared:
             self._attach_amendments(item, prepared)
@@ -181,7 +182,6 @@ class Ingestor:
             if item.resolved.origin == "user":  # parsed: only now may it replace the copy a live document cites
                 write_atomically(self.settings.cache / "sources" / item.resolved.file.name, item.resolved.data)
             self._write_chunks(item)
-        previous = self._previous_documents()  # the build before this run: every stage is assembled against it
         try:
             self._embed_in_stages(prepared, remove, previous)
             return self._assemble(prepared, reports, remove, previous)
@@ -305,13 +305,13 @@ class Ingestor:
 
     def _embed_with(self, model: str, items: list[_Prepared], later: tuple[str, ...], later_chunks: int) -> None:
         """One model's pass over the documents that lack its vectors, its progress in `progress.json`."""
-        total, started = sum(len(item.chunks) for item in items), time.time()
-        done = 0
-        write_progress(self.settings, Progress(model, 0, total, started, os.getpid(), later, later_chunks))
+        progress = Progress(model, 0, sum(len(item.chunks) for item in items), time.time(), os.getpid(), later,
+                            later_chunks)
+        write_progress(self.settings, progress)
         for item in items:
             for batch in self._embed(item, model):
-                done += batch
-                write_progress(self.settings, Progress(model, done, total, started, os.getpid(), later, later_chunks))
+                progress = replace(progress, done=progress.done + batch)
+                write_progress(self.settings, progress)
 
     def _embed(self, item: _Prepared, model: str) -> Iterator[int]:
         """Embed one document with one model, yielding each batch's size; cached once whole."""

@@ -129,7 +129,8 @@ def stage_notice(coverage: Coverage, progress: Progress | None) -> str:
     if coverage.complete:
         return ""
     now = ("Keyword search (BM25) only for now" if coverage.stage == "lexical" else
-           f"Searching with keywords and {', '.join(coverage.served)}; not yet fully with {', '.join(coverage.missing)}")
+           f"Searching with keywords and {', '.join(coverage.served)}; "
+           f"not yet fully with {', '.join(coverage.missing)}")
     then = (f"{progress.describe()}. The page uses each stage as soon as it is built." if progress else
             "The ingest that completes the index is not running: run `./run.sh ingest` (or `python -m ingest`, "
             "with the same files for documents of your own).")

@@ -283,7 +283,7 @@ class _ChunkFeatures:
             documents=languages,
             valid_from=np.array([c.valid_from for c in index.chunks], dtype=str),
             valid_to=np.array([c.valid_to for c in index.chunks], dtype=str),
-            embedded=tuple(_rows_embedded_by(m, index) for m in models),
+            embedded=tuple(_rows_embedded_by(m, models, index) for m in models),
             coverage=coverage,
         )
 
@@ -345,10 +345,9 @@ class _ChunkFeatures:
         return self.documents.get(doc, "en") == plan.language
 
 
-def _rows_embedded_by(model: str, index: store.LoadedIndex) -> np.ndarray | None:
+def _rows_embedded_by(model: str, models: tuple[str, ...], index: store.LoadedIndex) -> np.ndarray | None:
     """The rows `model` has vectors for; None when it has them for every row. The others hold zeros: a model
     kept to one language ("@en"), or one a staged ingest has not got to yet."""
-    models = tuple(index.manifest.model_id.split("+"))
     done = {d["doc_id"] for d in index.manifest.documents if model in embedded_models(d, models)}
     if len(done) == len(index.manifest.documents):
         return None
