@@ -3,18 +3,20 @@
 Run with `streamlit run app.py`. This file is only the page: searching, grouping,
 highlighting, cross-references, dates and export live in `index/`, where an HTTP
 API can call them too. Corpus text and questions are always escaped before they
-reach st.markdown; nothing here renders HTML.
+reach st.markdown; the only HTML is the app's links to its own pages, built by `link`.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import html
 import json
 import time
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
+from urllib.parse import urlencode
 
 import streamlit as st
 from PIL import Image, ImageDraw
@@ -40,7 +42,7 @@ from index.law.catalog import Catalog, breadcrumb, reading_order, standing
 from index.law.definitions import Definition
 from index.law.labels import unit_of
 from index.law.obligations import RegisterError
-from index.law.references import Reference, cited_provision, citing_provisions, related_provisions
+from index.law.references import Reference, cited_provision, citing_provisions, reference_spans, related_provisions
 from index.law.timeline import AppliesFrom, Milestone, Timeline
 from index.law.versions import parse_day, today, version_on
 from index.model import Chunk, Hit
@@ -72,13 +74,20 @@ CONSOLIDATION_NOTICE = ("Amended texts are RegKB's own consolidation of the act 
 # ---- loading: once per process, shared by every session ------------------------------------------------
 
 
-@st.cache_resource(show_spinner="Loading the embedding models and the index (first start only)…")
+@st.cache_resource(show_spinner="Opening the index…")
 def load_searcher(data_dir: str, model: str) -> Searcher:
-    """The searcher with its index open and its model warm, so the first question is as fast as the rest."""
+    """The searcher with its index open (no index: IndexUnavailable, not cached); its models load apart."""
     searcher = Searcher(settings(data_dir, model), shared_embedder(model))
-    _ = searcher.index  # no index: IndexUnavailable now (not cached), before the slow model load
-    searcher.embedder.query("warm up")
+    _ = searcher.index
     return searcher
+
+
+@st.cache_resource(show_spinner="Loading the embedding models, once per server start (about 10 s)…")
+def warm_models(model: str) -> bool:
+    """The models read a first query, so that the first question is as fast as the rest. Called once the
+    question box is on the page: a reader can type while they load, and Browse never waits for them."""
+    shared_embedder(model).query("warm up")
+    return True
 
 
 @st.cache_resource(show_spinner=False)
@@ -131,25 +140,43 @@ def as_of() -> str:
 
 
 # ---- navigation: every link inside the app goes through here -------------------------------------------
+#
+# A provision opened from anywhere is a real link to the page's own URL (?view=Browse&bdoc=…&open=…): the browser
+# keeps one history entry per click, so Back returns to the answer, and a link opens in a new tab or copies like
+# any other. A button would set the three parameters one by one, and each change is an entry of its own.
 
 
-def open_provision(doc_id: str, label: str) -> None:
-    """Show a provision (or a chapter) in Browse; the URL keeps it, so the view can be shared."""
-    st.session_state["view"] = "Browse"
-    st.session_state["bdoc"] = doc_id
-    st.query_params["open"] = label
+def provision_url(doc_id: str, label: str, catalog: Catalog) -> str:
+    """Browse at a provision, on the day the reader is reading (?as_of=) and in a frame if the page is in one.
+    The document is written as the picker writes it (its short name) and left out when it is the picker's
+    default: otherwise the page would rewrite its address on arrival, a second history entry."""
+    params = {"view": "Browse", "bdoc": catalog.short_name(doc_id), "open": label}
+    if doc_id == catalog.documents[0]["doc_id"]:
+        del params["bdoc"]
+    if as_of() != today():
+        params["as_of"] = as_of()
+    if st.context.is_embedded:
+        params["embed"] = "true"
+    return "?" + urlencode(params)
 
 
-def reference_links(title: str, references: Iterable[Reference], key: str, source_doc: str, catalog: Catalog) -> None:
+def link(markdown: str, doc_id: str, label: str, catalog: Catalog) -> str:
+    """An anchor to a provision, opened in the same tab (a Markdown link would open a new one); `markdown` is
+    already escaped, the address is escaped here."""
+    return f'<a href="{html.escape(provision_url(doc_id, label, catalog))}" target="_self">{markdown}</a>'
+
+
+def links_line(markdown: str, width: str = "stretch") -> None:
+    st.markdown(markdown, unsafe_allow_html=True, width=width)
+
+
+def reference_links(title: str, references: Iterable[Reference], source_doc: str, catalog: Catalog) -> None:
     """A caption and one link per reference (naming the document when it is another one); nothing when empty."""
-    references = list(references)
-    if not references:
-        return
-    st.caption(title, width="content")
-    for i, reference in enumerate(references):
-        other_doc = f" {catalog.short_name(reference.doc_id)}" if reference.doc_id != source_doc else ""
-        st.button(escape_markdown(reference.label + other_doc), key=f"{key}-{i}", type="tertiary",
-                  icon=":material/north_east:", on_click=open_provision, args=(reference.doc_id, reference.label))
+    anchors = [link(escape_inline(reference.label + (f" {catalog.short_name(reference.doc_id)}"
+                                                     if reference.doc_id != source_doc else "")),
+                    reference.doc_id, reference.label, catalog) for reference in references]
+    if anchors:
+        links_line(f":gray[{escape_inline(title)}] " + " · ".join(anchors))
 
 
 # ---- text: escaped, then styled with Streamlit's own directives ----------------------------------------
@@ -160,15 +187,21 @@ def highlighted(segments: list[Segment]) -> str:
     return markup((s.text, "yellow-background" if s.matched else "") for s in segments)
 
 
-def with_terms(text: str, catalog: Catalog, doc_id: str) -> tuple[str, list[Definition]]:
-    """The passage with defined terms in colour, and the definitions of those terms."""
-    uses = catalog.glossaries[doc_id].uses(text)
+def provision_text(text: str, catalog: Catalog, doc_id: str, explain: bool) -> tuple[str, list[Definition]]:
+    """The passage with its references to other provisions as links and, when `explain`, its defined terms
+    in colour, with the definitions of those terms. A term inside a reference stays part of the link."""
+    spans = {(s.start, s.end): s for s in reversed(reference_spans(text, doc_id, catalog))}  # a list: its first
+    uses = [u for u in catalog.glossaries[doc_id].uses(text) if explain and not any(
+        start < u.end and u.start < end for start, end in spans)]
+    links = [(s.start, s.end, link(escape_inline(text[s.start:s.end]), s.reference.doc_id, s.reference.label,
+                                   catalog)) for s in spans.values()]
+    marks = sorted(links + [(u.start, u.end, _styled(text[u.start:u.end], "blue")) for u in uses])
     pieces, position = [], 0
-    for use in uses:
-        pieces += [(text[position:use.start], ""), (text[use.start:use.end], "blue")]
-        position = use.end
-    pieces.append((text[position:], ""))
-    return markup(pieces), list(dict.fromkeys(use.definition for use in uses))
+    for start, end, marked in marks:
+        pieces += [escape_inline(text[position:start]), marked]
+        position = end
+    pieces.append(escape_inline(text[position:]))
+    return guard_line_start("".join(pieces)), list(dict.fromkeys(use.definition for use in uses))
 
 
 def markup(pieces: Iterable[tuple[str, str]]) -> str:
@@ -202,6 +235,7 @@ def ask_view(searcher: Searcher, catalog: Catalog) -> None:
         return
     shown = st.session_state.get("shown", ("", DEFAULT_K))
     k = shown[1] if shown[0] == " ".join(question.split()) else DEFAULT_K
+    warm_models(settings().model)
     try:
         started = time.perf_counter()
         result = answer(searcher, catalog, question, scope, k,
@@ -386,9 +420,8 @@ def version_lines(result: Result, catalog: Catalog) -> None:
                        icon=":material/translate:")
             consolidated = catalog.document(chunk.doc_id).get("consolidated_in", "")
             if consolidated and catalog.exists(consolidated, chunk.label):
-                st.button(f"Read {escape_inline(chunk.label)} as in force (English)", key=f"en-{chunk.id}",
-                          type="tertiary", icon=":material/translate:", on_click=open_provision,
-                          args=(consolidated, chunk.label))
+                links_line(":material/translate: " + link(f"Read {escape_inline(chunk.label)} as in force (English)",
+                                                          consolidated, chunk.label, catalog))
             break
         st.markdown(f":orange-badge[{escape_inline(chunk.status)}] "
                     f"{escape_inline(f'Amended by {amendment.act}, {amendment.point}, in force')}"
@@ -460,9 +493,9 @@ def card_actions(rank: int, result: Result, catalog: Catalog) -> None:
             st.code(citation_line(result.hit), language=None, wrap_lines=True)
         if safe_url(chunk.url):
             st.link_button("EUR-Lex", safe_url(chunk.url), icon=":material/open_in_new:", type="tertiary")
-        st.button(f"Read all of {escape_inline(chunk.unit)}", key=f"read-{rank}", type="tertiary",
-                  icon=":material/menu_book:", on_click=open_provision, args=(chunk.doc_id, chunk.unit))
-        reference_links("Related:", result.related, f"rel-{rank}", chunk.doc_id, catalog)
+        links_line(":material/menu_book: " + link(f"Read all of {escape_inline(chunk.unit)}", chunk.doc_id, chunk.unit,
+                                                      catalog), width="content")
+    reference_links("Related:", result.related, chunk.doc_id, catalog)
 
 
 def attributions(catalog: Catalog, doc_ids: list[str]) -> None:
@@ -474,16 +507,17 @@ def attributions(catalog: Catalog, doc_ids: list[str]) -> None:
 
 
 def assess_view(searcher: Searcher, catalog: Catalog) -> None:
-    assessor = assessor_for(str(searcher.index.path), as_of(), catalog, searcher)
-    if assessor is None:
-        st.warning("The assessment needs the AI Act in the index. " + INGEST_COMMAND, icon=":material/search_off:")
-        return
     st.text_area("Describe your AI system", key="describe", placeholder=ASSESS_EXAMPLE, height=110,
                  help="What it does, for whom, and whether you build it or use a product someone else built.")
     text = " ".join(st.session_state.get("describe", "").split())
     if not text:
         st.caption("RegKB proposes your role, the categories of the AI Act your system falls in and the duties "
                    "that follow, each cited and dated; you confirm or change every answer.")
+        return
+    warm_models(settings().model)
+    assessor = assessor_for(str(searcher.index.path), as_of(), catalog, searcher)
+    if assessor is None:
+        st.warning("The assessment needs the AI Act in the index. " + INGEST_COMMAND, icon=":material/search_off:")
         return
     proposal = assessor.assess(text, as_of=as_of())
     answers = questionnaire(proposal, assessor, key=hashlib.sha1(text.encode()).hexdigest()[:12])
@@ -602,8 +636,9 @@ def _go_to(doc_id: str, catalog: Catalog) -> None:
     if not typed:
         return
     cited = Reference(doc_id, typed) if catalog.exists(doc_id, typed) else cited_provision(catalog, typed, doc_id)
-    if cited:
-        open_provision(cited.doc_id, cited.label)
+    if cited:  # within Browse, so a form, not a link: the document and the provision change together
+        st.session_state["bdoc"] = cited.doc_id
+        st.query_params["open"] = cited.label
     else:
         st.session_state["goto_missed"] = typed
 
@@ -651,8 +686,8 @@ def what_changed_view(catalog: Catalog, doc_id: str) -> None:
     st.markdown(f"**What changed** · :gray[{len(changed)} provisions amended]")
     for i, provision_changes in enumerate(changed):
         with st.container(border=True):
-            st.button(escape_inline(f"{provision_changes.unit} · {provision_changes.title}"), key=f"wc-{i}",
-                      type="tertiary", on_click=open_provision, args=(doc_id, provision_changes.unit))
+            links_line("**" + link(escape_inline(f"{provision_changes.unit} · {provision_changes.title}"), doc_id,
+                                   provision_changes.unit, catalog) + "**")
             by_point: dict[str, list[str]] = {}
             amendments = {}
             for label, change in provision_changes.changes:
@@ -662,8 +697,7 @@ def what_changed_view(catalog: Catalog, doc_id: str) -> None:
                 f"{escape_inline(a.kind.capitalize())} by {escape_inline(a.act)}, {escape_inline(point)} "
                 f"(in force {escape_inline(long_date(a.in_force))}): {escape_inline(', '.join(labels))}"
                 for point, labels in by_point.items() for a in [amendments[point]]))
-            with st.container(horizontal=True, vertical_alignment="center"):
-                reference_links("Why:", provision_changes.explained_by, f"why-{i}", doc_id, catalog)
+            reference_links("Why:", provision_changes.explained_by, doc_id, catalog)
 
 
 def provision(catalog: Catalog, doc_id: str, label: str) -> None:
@@ -677,16 +711,16 @@ def provision(catalog: Catalog, doc_id: str, label: str) -> None:
     st.subheader(escape_markdown(entry.caption.replace(" · ", " — ") if entry else unit), anchor=False)
     st.caption(escape_markdown(" › ".join([catalog.short_name(doc_id), *breadcrumb(chunks[0])[:-1]])))
     if label != unit:
-        st.button(f"Showing {escape_inline(label)} only: read all of {escape_inline(unit)}", type="tertiary",
-                  icon=":material/unfold_more:", on_click=open_provision, args=(doc_id, unit))
+        links_line(":material/unfold_more: " + link(f"Showing {escape_inline(label)} only: read all of "
+                                                    f"{escape_inline(unit)}", doc_id, unit, catalog))
     provision_history(catalog, doc_id, label)
     explain = not catalog.glossaries[doc_id].defined_in(unit)
     explained: set[Definition] = set()
     for lead, chunk in reading_order(chunks):
         if lead:
             st.markdown(escape_markdown(lead))
-        text, definitions = with_terms(chunk.text, catalog, doc_id) if explain else (escape_markdown(chunk.text), [])
-        st.markdown(f":orange-badge[{chunk.status}] {text}" if chunk.status in {"replaced", "inserted"} else text)
+        text, definitions = provision_text(chunk.text, catalog, doc_id, explain)
+        links_line(f":orange-badge[{chunk.status}] {text}" if chunk.status in {"replaced", "inserted"} else text)
         new = [d for d in definitions if d not in explained]
         explained.update(new)
         if new:
@@ -697,13 +731,11 @@ def provision(catalog: Catalog, doc_id: str, label: str) -> None:
 
 def provision_footer(catalog: Catalog, doc_id: str, chunks: list[Chunk]) -> None:
     related = related_provisions(catalog, chunks)
-    with st.container(horizontal=True, vertical_alignment="center"):
-        if safe_url(chunks[0].url):
-            st.link_button("EUR-Lex", safe_url(chunks[0].url), icon=":material/open_in_new:", type="tertiary")
-        reference_links("Related provisions:", related, "brel", doc_id, catalog)
-    cited_by = cited_by_for(catalog_key(catalog), catalog).get((doc_id, chunks[0].unit), [])
-    with st.container(horizontal=True, vertical_alignment="center"):
-        reference_links("Cited by:", cited_by, "cited", doc_id, catalog)
+    if safe_url(chunks[0].url):
+        st.link_button("EUR-Lex", safe_url(chunks[0].url), icon=":material/open_in_new:", type="tertiary")
+    reference_links("Related provisions:", related, doc_id, catalog)
+    reference_links("Cited by:", cited_by_for(catalog_key(catalog), catalog).get((doc_id, chunks[0].unit), []),
+                    doc_id, catalog)
     attributions(catalog, [doc_id])
 
 
@@ -721,9 +753,8 @@ def catalog_key(catalog: Catalog) -> str:
 def chapter(catalog: Catalog, doc_id: str, label: str) -> None:
     st.subheader(escape_markdown(catalog.container_title(doc_id, label)), anchor=False)
     st.caption(escape_markdown(f"{catalog.short_name(doc_id)} › {label}"))
-    for entry in catalog.units_under(doc_id, label):
-        st.button(escape_markdown(entry.caption), key=f"ch-{entry.unit}", type="tertiary",
-                  on_click=open_provision, args=(doc_id, entry.unit))
+    links_line("  \n".join(link(escape_inline(entry.caption), doc_id, entry.unit, catalog)
+                            for entry in catalog.units_under(doc_id, label)))
 
 
 # ---- What applies when ---------------------------------------------------------------------------------
@@ -748,14 +779,13 @@ def timeline_view(catalog: Catalog) -> None:
     upcoming = [m.day for m in dates.milestones if m.day > date.today()]
     if upcoming:
         st.info(f"Next date: **{long_date(upcoming[0].isoformat())}**", icon=":material/event_upcoming:")
-    st.button(f"Read {escape_inline(source.unit)}", type="tertiary", icon=":material/menu_book:",
-              on_click=open_provision, args=(doc_id, source.unit))
-    for i, milestone in enumerate(dates.milestones):
-        milestone_card(i, milestone, dates, catalog)
+    links_line(":material/menu_book: " + link(f"Read {escape_inline(source.unit)}", doc_id, source.unit, catalog))
+    for milestone in dates.milestones:
+        milestone_card(milestone, dates, catalog)
     attributions(catalog, [doc_id])
 
 
-def milestone_card(i: int, milestone: Milestone, dates: Timeline, catalog: Catalog) -> None:
+def milestone_card(milestone: Milestone, dates: Timeline, catalog: Catalog) -> None:
     with st.container(border=True):
         when, what = st.columns([1, 4])
         when.markdown(f"**{milestone.day.day} {milestone.day:%B %Y}**")
@@ -770,10 +800,9 @@ def milestone_card(i: int, milestone: Milestone, dates: Timeline, catalog: Catal
             what.caption(escape_markdown(milestone.condition))
         if milestone.note:
             what.caption(escape_markdown(milestone.note))
-        for title, references, key in (("Covers:", milestone.covers, f"cov-{i}"),
-                                       ("Except:", milestone.excepted, f"exc-{i}")):
-            with what.container(horizontal=True, vertical_alignment="center"):
-                reference_links(title, references, key, dates.doc_id, catalog)
+        with what:
+            reference_links("Covers:", milestone.covers, dates.doc_id, catalog)
+            reference_links("Except:", milestone.excepted, dates.doc_id, catalog)
 
 
 # ---- page ----------------------------------------------------------------------------------------------
@@ -821,6 +850,7 @@ def main() -> None:
     if when_tab.open:
         with when_tab:
             timeline_view(catalog)
+    warm_models(settings().model)  # after the page: the question box can be typed into meanwhile
 
 
 main()

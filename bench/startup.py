@@ -7,8 +7,11 @@ OS page cache stays warm after the first: run 1 is the closest to a cold boot.
 
 Streamlit (when app.py exists): the server is started headless on a free
 loopback port and timed until /_stcore/health answers; the first answer is
-timed through streamlit's AppTest in a fresh process (no browser here), which
-runs app.py the way a session on the server would.
+timed through streamlit's AppTest in a fresh process, which runs app.py the way
+a session on the server would. With Chromium and selenium installed, a real
+browser opens the page as a reader would: the server spawned, the question box
+on the page (a reader can type), the question typed and sent, the first cited
+answer drawn.
 
     python -m bench.startup [--runs 3] [--app app.py] [--question TEXT]
 """
@@ -30,6 +33,7 @@ from bench.common import REPO, free_port, print_table, process_memory_mb, run_ch
 GOAL_SECONDS = 10.0
 QUESTION = "Is emotion recognition in the workplace prohibited?"
 HEALTH_TIMEOUT = 120.0
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,44 @@ def _wait_healthy(url: str, server: subprocess.Popen) -> None:
     raise SystemExit(f"{url} did not answer within {HEALTH_TIMEOUT:.0f} s")
 
 
+def browser_start(app: Path, question: str) -> Start | None:
+    """Spawn `streamlit run`, open the page in headless Chromium, type the question when the box appears."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
+        from selenium.webdriver.support.ui import WebDriverWait
+    except ImportError:
+        return None
+    if not all(Path(p).is_file() for p in (CHROMIUM, CHROMEDRIVER)):
+        return None
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
+    started = time.perf_counter()
+    server = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", server)
+        stages = {"server healthy": time.perf_counter() - started}
+        driver.get(f"http://127.0.0.1:{port}/")
+        wait = WebDriverWait(driver, HEALTH_TIMEOUT)
+        box = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "input[aria-label='Your question']"))
+        stages["question box"] = time.perf_counter() - started
+        box.send_keys(question + Keys.ENTER)
+        wait.until(lambda d: "Read all of" in d.find_element(By.TAG_NAME, "body").text)
+        stages["first cited answer"] = time.perf_counter() - started
+        return Start("browser", stages, *process_memory_mb(server.pid))
+    finally:
+        driver.quit()
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def report(starts: list[Start], health: list[tuple[float, float]]) -> None:
     for label in dict.fromkeys(s.label for s in starts):
         runs = [s for s in starts if s.label == label]
@@ -160,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
         health = [server_health(args.app) for _ in range(args.runs)]
         starts += [timed_child("streamlit AppTest", ["apptest", str(args.app), args.question])
                    for _ in range(args.runs)]
+        starts += [start for _ in range(args.runs) if (start := browser_start(args.app, args.question))]
     report(starts, health)
     if not args.app.is_file():
         print(f"streamlit: skipped, {args.app} does not exist yet")

@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from hypothesis import given
@@ -61,12 +62,29 @@ def start(mini_index: Settings, monkeypatch: pytest.MonkeyPatch) -> Start:
     return opener(mini_index, monkeypatch)
 
 
+ANCHOR = re.compile(r'<a href="(?P<href>[^"<>]*)" target="_self">(?P<text>.*?)</a>')
+
+
 def markdown_text(app: AppTest) -> str:
-    return "\n".join(m.value for m in app.markdown)
+    """What the page says, links read as their text."""
+    return "\n".join(ANCHOR.sub(r"\g<text>", m.value) for m in app.markdown)
 
 
 def labels_of_cards(app: AppTest) -> list[str]:
     return re.findall(r"^\*\*(.+?)\*\* · (?!:gray)", markdown_text(app), flags=re.MULTILINE)
+
+
+def links(app: AppTest, line: str = "") -> list[tuple[str, dict[str, str]]]:
+    """The links to the app's own pages on the lines that start with `line`, in order: each one's text and the
+    URL parameters it opens."""
+    return [(m["text"], dict(parse_qsl(urlsplit(html.unescape(m["href"])).query)))
+            for markdown in app.markdown if markdown.value.startswith(line)
+            for m in ANCHOR.finditer(markdown.value)]
+
+
+def follow(start: Start, app: AppTest, text: str) -> AppTest:
+    """A click on a link: a page load of the URL it names."""
+    return start(**next(params for shown, params in links(app) if shown == text))
 
 
 def card_headers(app: AppTest) -> list[str]:
@@ -126,16 +144,25 @@ def test_filters_narrow_the_answer_and_live_in_the_url(start: Start) -> None:
         "Article 2", "Article 3", "Article 4"}
 
 
-def test_reading_a_whole_provision_from_a_card_switches_to_browse(start: Start) -> None:
+def test_a_card_links_to_its_whole_provision_in_browse(start: Start) -> None:
+    """A link, not a button: one history entry per click, so the browser's Back returns to the answer."""
     app = start(q=QUESTION)
-    app.button(key="read-1").click().run()
-    assert app.query_params["view"] == "Browse" and app.query_params["open"] == "Article 2"
-    assert app.subheader[0].value == "Article 2 — Prohibited mowing practices"
+    assert ("Read all of Article 2", {"view": "Browse", "open": "Article 2"}) in links(app)
+    assert follow(start, app, "Read all of Article 2").subheader[0].value == "Article 2 — Prohibited mowing practices"
 
 
-def test_nothing_is_rendered_as_html(start: Start) -> None:
-    for app in (start(q=QUESTION), start(view="Browse", open="Article 2"), start(view="What applies when")):
-        assert not [m for m in app.markdown if m.proto.allow_html]
+def test_links_keep_the_day_read_and_name_another_document_as_its_picker_does(start: Start) -> None:
+    app = start(q="battery safety noise", as_of="2030-01-01", doc="notes")
+    assert {"view": "Browse", "bdoc": "notes", "open": "Battery safety", "as_of": "2030-01-01"} in [
+        params for _, params in links(app)]
+
+
+def test_the_only_html_is_links_to_the_apps_own_pages(start: Start) -> None:
+    for app in (start(q=QUESTION), start(view="Browse", open="Article 3"), start(view="What applies when"),
+                start(view="Browse", open="Chapter II")):
+        for markdown in [m for m in app.markdown if m.proto.allow_html] + [c for c in app.caption]:
+            assert not re.search(r"(?<!\\)<", ANCHOR.sub(r"\g<text>", markdown.value)), markdown.value
+            assert all(m["href"].startswith("?view=Browse&amp;") for m in ANCHOR.finditer(markdown.value))
         assert not [c for c in app.caption if c.proto.allow_html]
 
 
@@ -155,13 +182,17 @@ def test_browse_opens_a_provision_with_its_related_provisions(start: Start) -> N
     app = start(view="Browse", bdoc="mini-act", open="Article 3")
     assert app.subheader[0].value == "Article 3 — Penalties"
     assert "1\\. Infringements of Article 2 shall be subject to administrative fines" in markdown_text(app)
-    related = [b for b in app.button if b.key.startswith("brel-")]
-    assert [b.label for b in related] == ["Article 2"]
-    related[0].click().run()
-    assert app.query_params["open"] == "Article 2"
-    assert app.subheader[0].value == "Article 2 — Prohibited mowing practices"
-    cited_by = [b.label for b in app.button if b.key.startswith("cited-")]
+    assert [text for text, _ in links(app, ":gray[Related provisions")] == ["Article 2"]
+    related = follow(start, app, "Article 2")
+    assert related.subheader[0].value == "Article 2 — Prohibited mowing practices"
+    cited_by = [text for text, _ in links(related, ":gray[Cited by")]
     assert cited_by == ["Article 3", "Article 4"]  # the penalties and the application dates refer to it
+
+
+def test_references_in_a_provisions_text_are_links(start: Start) -> None:
+    app = start(view="Browse", bdoc="mini-act", open="Article 3")
+    in_text = [(text, params) for text, params in links(app, "1\\. Infringements")]
+    assert in_text == [("Article 2", {"view": "Browse", "open": "Article 2"})]
 
 
 def test_the_contents_open_any_provision(start: Start) -> None:
@@ -176,7 +207,7 @@ def test_the_contents_open_any_provision(start: Start) -> None:
 def test_a_chapter_opens_as_its_list_of_provisions(start: Start) -> None:
     app = start(view="Browse", bdoc="mini-act", open="Chapter II")
     assert app.subheader[0].value == "Chapter II — Prohibited mowing practices"
-    assert [b.label for b in app.button if b.key.startswith("ch-")] == [
+    assert [text for text, _ in links(app)] == [
         "Article 2 · Prohibited mowing practices", "Article 3 · Penalties", "Article 4 · Start of application"]
 
 
@@ -184,9 +215,8 @@ def test_a_point_opens_alone_with_a_way_to_the_whole_provision(start: Start) -> 
     app = start(view="Browse", bdoc="mini-act", open="Article 2(1)(b)")
     assert "the hedgehog is asleep" in markdown_text(app)
     assert "shall keep a log" not in markdown_text(app)
-    whole = next(b for b in app.button if b.label.startswith("Showing Article 2(1)(b) only"))
-    whole.click().run()
-    assert "shall keep a log" in markdown_text(app)
+    whole = follow(start, app, "Showing Article 2(1)(b) only: read all of Article 2")
+    assert "shall keep a log" in markdown_text(whole)
 
 
 def type_into(box, text: str):
@@ -228,7 +258,7 @@ def test_the_real_ai_act_in_the_app(corpus_index: Settings, monkeypatch: pytest.
     assert "Article 5(1)(f)" in labels_of_cards(asked)[:3]
     browsed = start_real(view="Browse", bdoc="AI Act", open="Article 26")
     assert any(c.value.startswith("**deployer** (Article 3(4))") for c in browsed.caption)
-    assert "Article 13" in [b.label for b in browsed.button if b.key.startswith("brel-")]
+    assert "Article 13" in [text for text, _ in links(browsed, ":gray[Related provisions")]
     timeline = start_real(view="What applies when")
     dated = markdown_text(timeline)
     assert "**2 February 2025**" in dated and "**2 December 2027**" in dated and "**2 August 2028**" in dated
@@ -245,7 +275,7 @@ def test_the_app_says_which_version_it_quotes_and_what_changed(corpus_index: Set
     overview = start_real(view="Browse", bdoc="ai-act")
     changes = markdown_text(overview)
     assert "**What changed**" in changes and "Inserted by Regulation (EU) 2026/1744, Article 1, point (6)" in changes
-    assert "Recital 40 Reg. 2026/1744" in [b.label for b in overview.button if b.key and b.key.startswith("why-")]
+    assert "Recital 40 Reg. 2026/1744" in [text for text, _ in links(overview, ":gray[Why")]
     then = start_real(q="Which AI practices are prohibited?", as_of="2026-01-01")
     assert any("text in force on 2026-01-01" in c.value for c in then.caption)
     assert any("as published in the Official Journal" in c.value for c in then.caption)

@@ -186,6 +186,39 @@ def test_the_embed_shows_a_cited_answer_above_the_fold_in_a_900_pixel_frame(serv
         "return w && w.offsetParent !== null")  # no Stop button for the readers of an intranet page
 
 
+def test_back_returns_from_a_provision_to_the_answer(server: Server, browser: object) -> None:
+    """Provisions open by links, one history entry each (a reference in a provision's text is one too);
+    Back goes through them to the answer, its URL as it was."""
+    from selenium.webdriver.common.by import By
+
+    asked = f"{server.url}/?{urlencode({'q': QUESTION})}"
+    browser.get(asked)
+    wait_for_text(browser, "Read all of Article 2")
+    wait_until_idle(browser)
+    entries = browser.execute_script("return history.length")
+    clicked = time.perf_counter()
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Read all of Article 2").click()
+    wait_for_text(browser, "Article 2 — Prohibited mowing practices")
+    opened = time.perf_counter() - clicked
+    wait_until_idle(browser)
+    assert browser.current_url == f"{server.url}/?{urlencode({'view': 'Browse', 'open': 'Article 2'})}"
+    browser.find_element(By.LINK_TEXT, "Article 3").click()  # "Cited by: Article 3"
+    wait_for_text(browser, "Article 3 — Penalties")
+    wait_until_idle(browser)
+    save_full_page(browser, "browse-article.png")
+    in_text = browser.find_element(By.XPATH, "//p[starts-with(., '1. Infringements of')]/a")
+    assert (in_text.text, in_text.get_attribute("target")) == ("Article 2", "_self")
+    assert browser.execute_script("return history.length") == entries + 2
+
+    browser.back()
+    wait_for_text(browser, "Article 2 — Prohibited mowing practices")
+    browser.back()
+    wait_for_text(browser, "At a glance")
+    assert browser.current_url == asked and "Read all of Article 2" in browser.find_element(By.TAG_NAME, "body").text
+    with (ARTIFACTS / "browser-timings.txt").open("a") as timings:
+        timings.write(f"a provision opened from an answer by its link: {opened:.1f} s\n")
+
+
 @pytest.mark.slow
 def test_assess_my_system_in_the_browser(corpus_server: Server, browser: object) -> None:
     from selenium.webdriver.common.by import By

@@ -50,14 +50,27 @@ class Reference:
     label: str  # "Article 6(2)", "Annex III", "Chapter III, Section 4"
 
 
+@dataclass(frozen=True)
+class ReferenceSpan:
+    start: int
+    end: int
+    reference: Reference
+
+
 def references_in(text: str, doc_id: str, catalog: Catalog) -> list[Reference]:
     """The provisions `text` (a passage of `doc_id`) refers to, resolved and in order of mention."""
-    found: dict[Reference, None] = {}
+    return list(dict.fromkeys(span.reference for span in reference_spans(text, doc_id, catalog)))
+
+
+def reference_spans(text: str, doc_id: str, catalog: Catalog) -> list[ReferenceSpan]:
+    """Where `text` refers to a provision the index holds, and which: the places a reader can follow. A list
+    ("Articles 8 to 15") is one stretch of text resolving to several provisions, the first of them first."""
+    spans = []
     for mention in _mentions(text, doc_id, catalog):
         label = nearest(mention.label, lambda candidate: catalog.exists(mention.doc_id, candidate))
         if label:
-            found.setdefault(Reference(mention.doc_id, label))
-    return list(found)
+            spans.append(ReferenceSpan(mention.start, mention.end, Reference(mention.doc_id, label)))
+    return spans
 
 
 def related_provisions(catalog: Catalog, chunks: Iterable[Chunk]) -> list[Reference]:
