@@ -2,6 +2,8 @@
 
     python bench/retrieval_quality.py [--sets dev holdout blind] [--data-dir data]
 
+Each set is also broken down by the document its questions are about, for the last row.
+
 Rows, each on the index in --data-dir (built by `python -m ingest`):
   naive 500-char windows   fixed windows over the same documents, dense only: the baseline
                            legal chunking has to beat (a window counts as every unit it touches)
@@ -10,7 +12,12 @@ Rows, each on the index in --data-dir (built by `python -m ingest`):
   + priors                 intent and structure: articles before recitals unless "why", language
   + exact references       "Article 6(3)" named in the query comes first
   + definition feedback    terms whose definitions (Article 3) the dense side found join the BM25
-                           query (the default configuration)
+                           query
+  + act of a bare number   "Article 50" with no act named pins the act the question's other words found
+  + subject                of a question in several sentences, the embedder reads those that say what
+                           it is about ("We built a chatbot.") and not its frame ("What must we do?")
+  + modality               "can we" questions favour passages that prohibit, "when" ones those that
+                           say from when rules apply (the default configuration)
   + rerank                 cross-encoder over the top 30, only when REGKB_RERANKER is set
 """
 
@@ -35,15 +42,25 @@ from index.retrieval.search import Searcher, SearchOptions  # noqa: E402
 from index.retrieval.store import LoadedIndex  # noqa: E402
 
 WINDOW = 500
-PLAIN = SearchOptions(expand=False, priors=False, exact=False, define=False)
+PLAIN = SearchOptions(expand=False, priors=False, exact=False, define=False, act=False, subject=False,
+                      modality=False)
+GLOSSARY = replace(PLAIN, expand=True)
+PRIORS = replace(GLOSSARY, priors=True)
+EXACT = replace(PRIORS, exact=True)
+DEFINE = replace(EXACT, define=True)
+ACT = replace(DEFINE, act=True)
+SUBJECT = replace(ACT, subject=True)
 STEPS: list[tuple[str, str, SearchOptions]] = [
     ("BM25 only", "lexical", PLAIN),
     ("dense only", "dense", PLAIN),
     ("hybrid (RRF)", "hybrid", PLAIN),
-    ("+ glossary expansion/routing", "hybrid", replace(PLAIN, expand=True)),
-    ("+ intent/structure priors", "hybrid", replace(PLAIN, expand=True, priors=True)),
-    ("+ exact references", "hybrid", replace(PLAIN, expand=True, priors=True, exact=True)),
-    ("+ definition feedback (default)", "hybrid", SearchOptions()),
+    ("+ glossary expansion/routing", "hybrid", GLOSSARY),
+    ("+ intent/structure priors", "hybrid", PRIORS),
+    ("+ exact references", "hybrid", EXACT),
+    ("+ definition feedback", "hybrid", DEFINE),
+    ("+ act of a bare article number", "hybrid", ACT),
+    ("+ subject of compound questions", "hybrid", SUBJECT),
+    ("+ can-we/when modality (default)", "hybrid", SearchOptions()),
 ]
 
 
@@ -127,6 +144,14 @@ def _print(rows: list[tuple[str, dict[str, list[Outcome]]]], sets: dict[str, lis
             m = summary(outcomes[name])
             print(f"{label:<32} {m['recall@1']:>6.3f} {m['recall@5']:>6.3f} {m['recall@10']:>6.3f} "
                   f"{m['mrr@10']:>7.3f} {m['ndcg@10']:>8.3f} {m['median_ms']:>12.1f}")
+    label, outcomes = rows[-1]
+    print(f"\n{label}, by the document a question is about (French questions are ai-act-fr's)")
+    print(f"{'set':<10} {'document':<20} {'questions':>9} {'R@5':>6} {'MRR@10':>7}")
+    for name in sets:
+        for doc in sorted({o.question.doc for o in outcomes[name]}):
+            part = [o for o in outcomes[name] if o.question.doc == doc]
+            m = summary(part)
+            print(f"{name:<10} {doc:<20} {len(part):>9} {m['recall@5']:>6.3f} {m['mrr@10']:>7.3f}")
 
 
 if __name__ == "__main__":

@@ -83,6 +83,25 @@ def test_exact_references_and_numbers(corpus_searcher, query, unit):
     assert unit in units
 
 
+def test_a_bare_article_number_means_the_act_the_question_is_about(corpus_searcher):
+    """ "Article 50" is the AI Act's here (the rest of the question points there), the GDPR's in a question
+    about erasure; a question naming the act is left to the act it names."""
+    dates = [(h.chunk.doc_id, h.chunk.unit) for h in corpus_searcher.search("When does Article 50 apply?", 3)]
+    assert dates[0] == ("ai-act", "Article 50") and ("gdpr", "Article 50") not in dates
+    erasure = corpus_searcher.search("What does Article 17 say about erasure of personal data?", 1)[0]
+    assert (erasure.chunk.doc_id, erasure.chunk.unit) == ("gdpr", "Article 17")
+
+
+def test_the_deciding_provision_leads_compound_permission_and_date_questions(corpus_searcher):
+    def units(question: str, k: int) -> list[str]:
+        return [r.hit.chunk.unit for r in ask(corpus_searcher, question, k)]
+
+    chatbot = "We built a chatbot for customer support. What do we have to do under the AI Act and by when?"
+    assert units(chatbot, 3)[0] == "Article 50"
+    assert "Article 5" in units("Can we monitor employees' emotions in video calls?", 5)
+    assert "Article 113" in units("When do the high-risk rules apply?", 10)
+
+
 def test_dev_questions_regression_floor(corpus_searcher):
     questions = [q for q in load_questions(BENCH / "dev_questions.jsonl")]
     metrics = summary(evaluate(questions, lambda q: [r.hit for r in ask(corpus_searcher, q, 10)]))

@@ -10,9 +10,18 @@ from bench.cross_encoders import Shape, save_untrained_cross_encoder
 from index.answers.results import ask, catalog_of, with_related
 from index.config import MINILM
 from index.retrieval.embedder import model_path
-from index.retrieval.query import Citation, citations_in, intent_of, language_of, load_synonyms, understand
+from index.retrieval.query import (
+    Citation,
+    asks_of,
+    citations_in,
+    intent_of,
+    language_of,
+    load_synonyms,
+    subject_of,
+    understand,
+)
 from index.retrieval.rerank import Reranker
-from index.retrieval.search import QueryError, Searcher, SearchOptions, defined_term
+from index.retrieval.search import QueryError, Searcher, SearchOptions, defined_term, modality_of
 
 
 @pytest.mark.parametrize("text, references", [
@@ -51,6 +60,44 @@ def test_the_embedder_reads_a_question_as_typed_and_keywords_expanded():
     assert question.embedded == question.text != question.expanded
     keywords = understand("10^25 FLOPs")
     assert keywords.embedded == keywords.expanded and "floating point operations" in keywords.embedded
+
+
+@pytest.mark.parametrize("text, subject", [
+    ("We built a chatbot for customer support. What do we have to do under the AI Act and by when?",
+     "We built a chatbot for customer support."),
+    ("Nous avons un agent conversationnel. Que doit-on faire ?", "Nous avons un agent conversationnel."),
+    ("We screen CVs. Is it high-risk?", ""),  # every sentence says something: nothing left out
+    ("What must providers do?", ""),
+])
+def test_the_embedder_reads_the_subject_of_a_compound_question(text, subject):
+    assert subject_of(text) == subject
+    assert understand(text).embedded == (subject or text) and understand(text, subject=False).embedded == text
+
+
+@pytest.mark.parametrize("text, asks", [
+    ("Can we monitor employees' emotions in video calls?", "permission"),
+    ("Is it legal to scrape faces from the internet?", "permission"),
+    ("Peut-on noter nos clients avec une IA ?", "permission"),
+    ("When do the high-risk rules apply?", "date"),
+    ("We run a chatbot. What must we do and by when?", "date"),
+    ("What must deployers of high-risk AI systems do?", ""),
+])
+def test_what_a_question_asks_for(text, asks):
+    assert asks_of(text) == asks
+
+
+def test_a_passage_prohibits_or_dates_by_its_own_wording(mini_searcher):
+    by_label = {c.label: modality_of(c) for c in mini_searcher.index.chunks}
+    assert by_label["Article 2(1)(b)"] == "permission"  # its list is introduced by "shall be prohibited"
+    assert by_label["Article 3(2)"] == "date"  # "This Regulation shall apply from 1 May 2100."
+    assert by_label["Article 3(1)"] == ""
+
+
+def test_a_prohibition_outranks_what_presupposes_the_practice_for_can_we_questions(mini_searcher):
+    question = "Can a lawnmower read hedgehogs' moods when they sleep?"
+    plain = [r.hit.chunk.unit for r in ask(mini_searcher, question, k=5, options=SearchOptions(modality=False))]
+    favoured = [r.hit.chunk.unit for r in ask(mini_searcher, question, k=5)]
+    assert favoured.index("Article 2") <= plain.index("Article 2") and favoured[0] == "Article 2"
 
 
 def test_glossary_entries_are_well_formed():

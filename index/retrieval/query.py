@@ -17,8 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
+
 SYNONYMS = Path(__file__).parent / "data" / "synonyms.toml"
 Intent = Literal["why", "definition", "action"]
+Asks = Literal["permission", "date", ""]  # what the answer must say: whether a practice is allowed, from when
 KEYWORDS_ONLY = 3  # a query of at most this many words is keywords, not a question
 
 _REFERENCE = re.compile(
@@ -29,8 +32,22 @@ _REFERENCE = re.compile(
 )
 _WHY = re.compile(r"^\s*(why|what is the (reason|rationale|purpose))\b|\b(rationale|reasoning|intention of the legislator)\b", re.I)
 _DEFINITION = re.compile(r"^\s*(what (is|are|does .* mean)|define|definition|meaning of|who (is|counts as))\b", re.I)
+_PERMISSION = re.compile(r"^\s*(can|may|could)\s+(we|i|you|a|an|the|our|companies|employers|one)\b|\b(is it|are we|am i)"
+                         r" (allowed|permitted|legal|lawful|banned|prohibited|forbidden)\b|\b(allowed|permitted) to\b"
+                         r"|^\s*(peut-on|pouvons-nous|a-t-on le droit|est-il (permis|interdit))\b", re.I)
+_DATE = re.compile(r"^\s*(when|from when|since when|by when|quand|à partir de quand)\b|\b(by|from|since) when\b"
+                   r"|\b(deadline|what date|which date|start(s)? to apply|date d'application)\b", re.I)
 _FRENCH = re.compile(r"\b(le|la|les|des|est|une|nous|pour|dans|avec|sont|quelles?|peut|doit)\b", re.I)
 _ENGLISH = re.compile(r"\b(the|is|are|we|our|for|with|can|must|do|does|what|which|how|of)\b", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+")
+_WORD = re.compile(r"[^\W\d_]+")  # "doit-on", "qu'est-ce" are read word by word
+# Words that say how a question is asked, not what it is about: function words, modal and question words,
+# and the acts' own names, in both languages
+_FRAME_WORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(STOPWORDS_FRENCH) | {
+    "ai", "act", "gdpr", "regulation", "eu", "law", "rules", "need", "needs", "must", "should", "required",
+    "apply", "ia", "ria", "rgpd", "règlement", "ue", "loi", "règles", "faire", "fait", "doit", "doivent", "dois",
+    "devons", "devez", "peut", "peuvent", "pouvons", "pouvez", "quoi", "quel", "quelle", "quels", "quelles",
+    "quand", "comment", "applique", "appliquer", "obligatoire"}
 _DOC_NAMES = {
     "ai-act": re.compile(r"\b(ai act|artificial intelligence act|2024/1689)\b", re.I),
     "gdpr": re.compile(r"\b(gdpr|general data protection regulation|2016/679)\b", re.I),
@@ -64,13 +81,17 @@ class QueryPlan:
     references: tuple[Citation, ...] = ()
     docs: tuple[str, ...] = ()  # documents the question points to, strongest first
     matched: tuple[str, ...] = ()  # glossary phrases found, for display ("chatbot -> ...")
+    subject: str = ""  # the sentences that say what the question is about (subject_of); "" = the whole text
+    asks: Asks = ""
 
     @property
     def embedded(self) -> str:
         """What the embedder reads: the question as typed, since appended legal terms pull a
         question towards whichever provision lists them; but a few keywords ("10^25 FLOPs") carry
-        less meaning for the embedder than the glossary's gloss of them, so those read expanded."""
-        return self.text if len(self.text.split()) > KEYWORDS_ONLY else self.expanded
+        less meaning for the embedder than the glossary's gloss of them, so those read expanded.
+        Of a question in several sentences, the embedder reads its subject."""
+        text = self.subject or self.text
+        return text if len(text.split()) > KEYWORDS_ONLY else self.expanded
 
 
 @lru_cache(maxsize=4)
@@ -81,7 +102,7 @@ def load_synonyms(path: Path = SYNONYMS) -> tuple[tuple[Term, re.Pattern[str]], 
     return tuple((term, term.pattern()) for term in terms)
 
 
-def understand(text: str, expand: bool = True) -> QueryPlan:
+def understand(text: str, expand: bool = True, subject: bool = True) -> QueryPlan:
     additions, docs, matched = [], [], []
     if expand:
         for term, pattern in load_synonyms():
@@ -94,7 +115,25 @@ def understand(text: str, expand: bool = True) -> QueryPlan:
     docs = named + [d for d in docs if d not in named]
     expanded = " ".join([text, *additions])
     return QueryPlan(text, expanded, intent_of(text), language_of(text), citations_in(text), tuple(docs),
-                     tuple(matched))
+                     tuple(matched), subject_of(text) if subject else "", asks_of(text))
+
+
+def asks_of(text: str) -> Asks:
+    """ "Can we …?" asks whether a practice is allowed: a prohibition that matches decides it, before the
+    duties that presuppose the practice is allowed. "When …?" asks for a date: the provision that states it."""
+    if _DATE.search(text):
+        return "date"
+    return "permission" if _PERMISSION.search(text) else ""
+
+
+def subject_of(text: str) -> str:
+    """A question's sentences less those that only frame it. "We built a chatbot for customer support. What
+    do we have to do under the AI Act and by when?": the second sentence is question words and the act's
+    name, and an embedding of both leans towards procedural articles; the first says what it is about.
+    BM25 still reads every word (the "when" too). "" when nothing is left out."""
+    sentences = _SENTENCE_END.split(text.strip())
+    about = [s for s in sentences if any(len(w) > 1 and w.lower() not in _FRAME_WORDS for w in _WORD.findall(s))]
+    return " ".join(about) if about and len(about) < len(sentences) else ""
 
 
 def intent_of(text: str) -> Intent:

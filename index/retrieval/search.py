@@ -14,6 +14,7 @@ query without a restart.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,9 @@ class SearchOptions:
     priors: bool = True  # intent and structure: articles before recitals unless "why", language match
     exact: bool = True  # "Article 6(3)", "Annex III" named in the query come first
     define: bool = True  # terms whose definitions the dense side found join the BM25 query
+    act: bool = True  # "Article 50" without an act: the act the rest of the question points to
+    subject: bool = True  # a question in several sentences: the embedder reads those that say what it is about
+    modality: bool = True  # "can we" questions favour passages that prohibit, "when" ones those that date
     rerank: bool = False  # cross-encoder over the fused top candidates (needs REGKB_RERANKER)
 
 
@@ -63,8 +67,10 @@ KIND_PRIOR = {
     "why": {"recital": 1.25, "definition": 0.75},
 }
 ROUTED_DOC_PRIOR = 1.35
+ACT_EVIDENCE = 20  # how many of the first fused passages say which act a bare "Article N" belongs to
 DEFINITION_FEEDBACK = 10  # how many of the dense side's first passages may lend their defined term to BM25
 OTHER_LANGUAGE_PRIOR = 0.5
+MODALITY_PRIOR = 1.5  # chosen on the development set; the others measured once, after
 # Below these cosines a model's closest passage answered none of the in-scope calibration questions (Evidence).
 MATCH_FLOOR = {MINILM: 0.40, E5: 0.836}
 
@@ -136,7 +142,7 @@ class Searcher:
         """The hits, and how close the closest passage is for each model: whether anything answers at all."""
         query = validate_query(text, k)
         index, features = self._snapshot()
-        plan = understand(query, expand=options.expand)
+        plan = understand(query, expand=options.expand, subject=options.subject)
         allowed = self._allowed(index, features, filters)
         found = self._dense(index, features, plan.embedded, allowed) if mode != "lexical" else Dense([[]], [])
         rankings = found.rankings
@@ -150,8 +156,10 @@ class Searcher:
         fused = reciprocal_rank_fusion([*rankings, lexical])
         if options.priors:
             fused = features.weigh(fused, plan)
+        if options.modality and plan.asks:
+            fused = features.favour(fused, plan.asks)
         if options.exact and plan.references:
-            fused = features.pin(fused, plan, allowed)
+            fused = features.pin(fused, plan, allowed, resolve_act=options.act)
         if options.rerank:
             fused = self._rerank(index, plan, fused)
         return self._hits(index, fused, rankings, lexical, k, filters.day), evidence
@@ -264,6 +272,7 @@ class _ChunkFeatures:
     kinds: list[str]  # recital, definition, article, annex, section
     languages: list[str]
     terms: list[str]  # the term a definition passage defines ("deployer"), else ""
+    modalities: list[str] = field(default_factory=list)  # "permission" (it prohibits), "date" (it dates), ""
     documents: dict[str, str] = field(default_factory=dict)  # doc_id -> language
     valid_from: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))  # "" = since the start
     valid_to: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))  # "" = in force
@@ -280,6 +289,7 @@ class _ChunkFeatures:
             kinds=["definition" if in_definitions_article(c) else c.kind for c in index.chunks],
             languages=[languages.get(c.doc_id, "en") for c in index.chunks],
             terms=[defined_term(c) for c in index.chunks],
+            modalities=[modality_of(c) for c in index.chunks],
             documents=languages,
             valid_from=np.array([c.valid_from for c in index.chunks], dtype=str),
             valid_to=np.array([c.valid_to for c in index.chunks], dtype=str),
@@ -326,18 +336,37 @@ class _ChunkFeatures:
             weighted[row] = score
         return weighted
 
-    def pin(self, fused: dict[int, float], plan: QueryPlan, allowed: np.ndarray | None) -> dict[int, float]:
-        """Units the query names outrank everything, in the order named; the best-matching passage leads."""
+    def favour(self, fused: dict[int, float], asks: str) -> dict[int, float]:
+        """Passages whose own wording answers the kind of question asked: one that prohibits, for "can we";
+        one that says from when something applies, for "when" (read from the text: modality_of)."""
+        return {row: score * (MODALITY_PRIOR if self.modalities[row] == asks else 1.0)
+                for row, score in fused.items()}
+
+    def pin(self, fused: dict[int, float], plan: QueryPlan, allowed: np.ndarray | None,
+            resolve_act: bool = True) -> dict[int, float]:
+        """Units the query names outrank everything, in the order named; the best-matching passage leads.
+        A number names a provision of one act: with `resolve_act`, the act the question's other words found."""
         top = max(fused.values(), default=0.0)
         pinned = dict(fused)
+        act = self.act_of(fused) if resolve_act and not plan.docs else None
         for order, reference in enumerate(plan.references):
             rows = [row for row, (doc, unit, label) in enumerate(self.units)
                     if unit == reference.unit and within(label, reference.label)
                     and (allowed is None or allowed[row]) and self._in_scope(doc, plan)]
+            rows = [row for row in rows if self.units[row][0] == act] or rows
             exact = [row for row in rows if self.units[row][2] == reference.label] or rows
             for rank, row in enumerate(sorted(exact, key=lambda r: -fused.get(r, 0.0))):
                 pinned[row] = top + 10.0 - order - rank * 1e-3
         return pinned
+
+    def act_of(self, fused: dict[int, float]) -> str | None:
+        """The document whose passages weigh most among the first fused results: what "Article 50" means in a
+        question that does not name the act ("When does Article 50 apply?" in a corpus of the AI Act and the
+        GDPR). Read before any pinning, from the ranking the question's words and meaning made."""
+        weight: dict[str, float] = {}
+        for row in sorted(fused, key=lambda r: -fused[r])[:ACT_EVIDENCE]:
+            weight[self.units[row][0]] = weight.get(self.units[row][0], 0.0) + fused[row]
+        return max(weight, key=weight.__getitem__, default=None)
 
     def _in_scope(self, doc: str, plan: QueryPlan) -> bool:
         if plan.docs:
@@ -358,6 +387,20 @@ def dated_hit(chunk: Chunk, score: float, document: dict[str, Any], dense_rank: 
               lexical_rank: int | None, day: str) -> Hit:
     """A hit that says which version of its document it quotes: the one in force on the day searched."""
     return Hit(chunk, score, document, dense_rank, lexical_rank, day, version_on(document, day).to_json())
+
+
+_PROHIBITS = re.compile(r"\b(prohibited|prohibits|prohibition of|interdit(e|es|s)?|interdiction)\b", re.I)
+_DATES = re.compile(r"\b(appl(y|ies) from|enter(s)? into force|applicable from|s'applique(nt)? à partir|"
+                    r"applicable à partir|entre(nt)? en vigueur)\b", re.I)
+
+
+def modality_of(chunk: Chunk) -> str:
+    """What a passage's own wording does, for the questions that ask for it: "permission" when it (or the
+    sentence introducing its list) prohibits, "date" when it says from when rules apply."""
+    text = f"{chunk.lead} {chunk.text}"
+    if _PROHIBITS.search(text):
+        return "permission"
+    return "date" if _DATES.search(text) else ""
 
 
 def defined_term(chunk: Chunk) -> str:
