@@ -370,7 +370,7 @@ def glance(result: Answer) -> None:
 def result_card(rank: int, result: Result, answered: Answer, catalog: Catalog) -> None:
     hit, chunk = result.hit, result.hit.chunk
     with st.container(border=True):
-        st.markdown(f"**{escape_inline(chunk.label)}** · {escape_inline(hit.document.get('short', chunk.doc_id))}"
+        st.markdown(f"**{escape_inline(hit.written_label)}** · {escape_inline(hit.document.get('short', chunk.doc_id))}"
                     + standing_badge(hit.document) + match_cue(hit))
         trail = breadcrumb(chunk)
         page = f"p. {chunk.page}" if chunk.page else ""

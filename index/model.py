@@ -66,10 +66,15 @@ class Hit:
     lexical_rank: int | None = None
     as_of: str = ""  # the day whose text in force was searched (ISO)
     version: dict[str, str] = field(default_factory=dict)  # the document's version in force that day (law.versions)
+    written: str = ""  # the label as the document's own language writes it ("Considérant 93"); "" = the label
+
+    @property
+    def written_label(self) -> str:
+        return self.written or self.chunk.label
 
     @property
     def citation(self) -> str:
-        return f"{self.chunk.label} {self.document.get('short', '')}".strip()
+        return f"{self.written_label} {self.document.get('short', '')}".strip()
 
     def to_json(self) -> dict[str, Any]:
         c = self.chunk

@@ -102,6 +102,14 @@ def test_the_deciding_provision_leads_compound_permission_and_date_questions(cor
     assert "Article 113" in units("When do the high-risk rules apply?", 10)
 
 
+def test_a_french_question_gets_french_provisions_cited_the_french_way(corpus_searcher):
+    hits = corpus_searcher.search("Notre agent conversationnel doit-il dire aux clients qu'il n'est pas humain ?", 5)
+    first = hits[0].to_json()
+    assert first["doc_id"] == "ai-act-fr" and first["label"].startswith(("Article", "Recital"))
+    assert first["citation"].startswith(("Article", "Considérant")) and first["citation"].endswith("RIA (FR)")
+    assert not any(h.citation.startswith("Recital") for h in hits if h.chunk.doc_id == "ai-act-fr")
+
+
 def test_dev_questions_regression_floor(corpus_searcher):
     questions = [q for q in load_questions(BENCH / "dev_questions.jsonl")]
     metrics = summary(evaluate(questions, lambda q: [r.hit for r in ask(corpus_searcher, q, 10)]))

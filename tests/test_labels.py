@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.law.labels import Label, ancestors, marker_key, nearest, parent, sort_key, unit_of, within
+from index.law.labels import Label, ancestors, marker_key, nearest, parent, sort_key, unit_of, within, written_in
 
 FORMS = [
     # label, unit, part, points, parent
@@ -68,3 +68,19 @@ def test_inserted_provisions_sort_where_the_drafting_puts_them() -> None:
         "Recital 3", "Article 4", "Article 4a", "Article 5(1)(b)", "Article 5(1)(ba)", "Article 5(1)(c)",
         "Article 5(1a)", "Article 5(2)", "Article 113", "Annex I", "Annex XIV"]
     assert marker_key("iv", roman=True) < marker_key("v", roman=True) < marker_key("ix", roman=True)
+
+
+@pytest.mark.parametrize(("label", "french"), [
+    ("Recital 93", "Considérant 93"),
+    ("Article 50(1)", "Article 50, paragraphe 1"),
+    ("Article 5(1)(f)", "Article 5, paragraphe 1, point f)"),
+    ("Article 10(2)(f)(ii)", "Article 10, paragraphe 2, point f) ii)"),
+    ("Article 4a", "Article 4 bis"),
+    ("Article 5(1)(ba)", "Article 5, paragraphe 1, point b bis)"),
+    ("Annex III, point 4(a)", "Annexe III, point 4 a)"),
+    ("Annex VIII, Section A, point (a)", "Annexe VIII, section A, point a)"),
+    ("Chapter III, Section 4", "Chapitre III, section 4"),
+    ("Cloud computing ¶2", "Cloud computing ¶2"),
+])
+def test_a_french_text_is_cited_the_french_way(label: str, french: str) -> None:
+    assert written_in(label, "fr") == french and written_in(label, "en") == label

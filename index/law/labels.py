@@ -103,11 +103,48 @@ class Label:
             return True
         return self.part == other.part and self.points[:len(other.points)] == other.points
 
+    def in_french(self) -> str:
+        """How the French text cites it: "Article 5, paragraphe 1, point f)", "Considérant 12", "Annexe III,
+        point 4 a)", "Article 4 bis": the English label stays the identifier, this is what a French reader reads."""
+        if self.kind == "section":
+            return str(self)
+        word, number = self.unit.split(" ", 1) if " " in self.unit else (self.unit, "")
+        parts = [f"{_FRENCH_UNITS[word]} {_latin_suffix(number)}".strip()]
+        if self.part:
+            part_word, part_number = self.part.split(" ", 1)
+            parts.append(f"{_FRENCH_UNITS[part_word].lower()} {part_number}")
+        points = list(self.points)
+        if self.kind == "article" and points:
+            parts.append(f"paragraphe {_latin_suffix(points.pop(0))}")
+        if points:
+            numbered = self.kind == "annex" and points[0][0].isdigit()  # "point 4 a)", not "point 4) a)"
+            head = [_latin_suffix(points.pop(0))] if numbered else []
+            parts.append("point " + " ".join(head + [f"{_latin_suffix(p)})" for p in points]))
+        return ", ".join(parts)
+
     def child(self, point: str) -> Label:
         return Label(self.unit, self.part, (*self.points, point))
 
     def with_part(self, part: str) -> Label:
         return Label(self.unit, part, self.points)
+
+
+_FRENCH_UNITS = {"Article": "Article", "Annex": "Annexe", "Recital": "Considérant", "Chapter": "Chapitre",
+                 "Section": "Section", "Part": "Partie"}
+# Inserted provisions: English drafting appends a letter (4a, 4b), French a Latin ordinal (4 bis, 4 ter)
+_LATIN = ("bis", "ter", "quater", "quinquies", "sexies", "septies", "octies", "nonies", "decies")
+
+
+def _latin_suffix(marker: str) -> str:
+    """ "4a" -> "4 bis", "ba" -> "b bis"; plain markers and Roman sub-points ("ii") as they are."""
+    if (m := re.fullmatch(r"(\d+|[a-z])([a-i])", marker)) and not re.fullmatch(r"[ivxlc]+", marker):
+        return f"{m[1]} {_LATIN[ord(m[2]) - ord('a')]}"
+    return marker
+
+
+def written_in(label: str, language: str) -> str:
+    """The label as a text in `language` writes it (French, else the English label itself)."""
+    return Label.parse(label).in_french() if language == "fr" else label
 
 
 @lru_cache(maxsize=1 << 16)

@@ -24,7 +24,7 @@ import numpy as np
 
 from index.config import E5, MINILM, Settings
 from index.law.definitions import definitions_in, in_definitions_article
-from index.law.labels import within
+from index.law.labels import within, written_in
 from index.law.versions import version_on
 from index.model import Chunk, Hit
 from index.retrieval import store
@@ -386,7 +386,8 @@ def _rows_embedded_by(model: str, models: tuple[str, ...], index: store.LoadedIn
 def dated_hit(chunk: Chunk, score: float, document: dict[str, Any], dense_rank: int | None,
               lexical_rank: int | None, day: str) -> Hit:
     """A hit that says which version of its document it quotes: the one in force on the day searched."""
-    return Hit(chunk, score, document, dense_rank, lexical_rank, day, version_on(document, day).to_json())
+    return Hit(chunk, score, document, dense_rank, lexical_rank, day, version_on(document, day).to_json(),
+               written_in(chunk.label, document.get("language", "en")))
 
 
 _PROHIBITS = re.compile(r"\b(prohibited|prohibits|prohibition of|interdit(e|es|s)?|interdiction)\b", re.I)
