@@ -8,6 +8,10 @@ provision look-ups, the document list and health checks), records latency and
 status, and the server's resident memory is sampled throughout.
 
     python -m bench.load_api [--clients 50] [--seconds 60] [--data-dir data] [--json FILE]
+                             [--heavy N] [--slow N] [--reingest FILE]
+
+--reingest adds FILE to the index half-way through (`python -m ingest`, offline, the manifest's sources
+from --mirror), so the server switches builds under load: run it on a copy of the data folder.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class Run:
     rss_mb: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)  # first words of each failure, counted
     slow_dropped: int = 0  # half-sent requests the server answered 408 or closed
+    reingest: dict[str, object] = field(default_factory=dict)  # seconds, exit code, builds before and after
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class Report:
     heavy_clients: int = 0
     slow_connections: int = 0
     slow_dropped: int = 0
+    reingest: dict[str, object] = field(default_factory=dict)
 
 
 def percentiles_ms(seconds: list[float]) -> tuple[float, float, float]:
@@ -146,13 +152,32 @@ async def sample_memory(pid: int, deadline: float, run: Run) -> None:
         await asyncio.sleep(0.5)
 
 
+async def reingest_midway(base: str, command: list[str], wait: float, run: Run) -> None:
+    """The ingest, run while the clients keep asking; which build /healthz served before and after it."""
+    await asyncio.sleep(wait)
+    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT) as http:
+        before = (await http.get("/healthz")).json().get("build_id")
+        started = time.perf_counter()
+        ingest = await asyncio.create_subprocess_exec(*command, cwd=REPO, stdout=asyncio.subprocess.DEVNULL,
+                                                      stderr=asyncio.subprocess.DEVNULL)
+        code = await ingest.wait()
+        seconds = time.perf_counter() - started
+        for _ in range(40):  # the server follows `current` on its next request; give it a few
+            after = (await http.get("/healthz")).json().get("build_id")
+            if after != before:
+                break
+            await asyncio.sleep(0.25)
+    run.reingest = {"seconds": round(seconds, 1), "exit": code, "build_before": before, "build_after": after}
+
+
 async def load(port: int, pid: int, clients: int, seconds: float, heavy: int = 0, slow: int = 0,
-               heavy_queries: str = "mixed") -> tuple[Run, float]:
+               heavy_queries: str = "mixed", reingest: list[str] | None = None) -> tuple[Run, float]:
     queries, base = query_set(), f"http://{HOST}:{port}"
     run = Run(rss_mb=[process_memory_mb(pid)[0]])
     started = time.monotonic()
     deadline = started + seconds
-    await asyncio.gather(sample_memory(pid, deadline, run),
+    midway = [reingest_midway(base, reingest, seconds / 2, run)] if reingest else []
+    await asyncio.gather(sample_memory(pid, deadline, run), *midway,
                          *(client(base, queries, deadline, run, seed) for seed in range(clients)),
                          *(client(base, queries, deadline, run, clients + n, HEAVY_QUERIES[heavy_queries])
                            for n in range(heavy)),
@@ -171,7 +196,7 @@ def report(run: Run, clients: int, elapsed: float, peak_mb: float, heavy: int = 
     errors = sum(1 for s in run.samples if s.status not in EXPECTED.get(s.endpoint, {200}))
     return Report(clients, round(elapsed, 1), len(run.samples), len(run.samples) / elapsed, errors, p50, p95, p99,
                   run.rss_mb[0], max([peak_mb, *run.rss_mb]), per_endpoint, run.errors, heavy, slow,
-                  run.slow_dropped)
+                  run.slow_dropped, run.reingest)
 
 
 @contextmanager
@@ -215,10 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --clients and --heavy must be up to {MAX_CLIENTS}, --slow up to {MAX_SLOW} and "
               f"--seconds 1..{MAX_SECONDS}", file=sys.stderr)
         return 2
-    port = free_port()
-    with api_server(args.data_dir.resolve(), port) as server:
+    port, data_dir = free_port(), args.data_dir.resolve()
+    reingest = ([sys.executable, "-m", "ingest", "--offline", "--quiet", "--data-dir", str(data_dir),
+                 "--mirror", str(args.mirror.resolve()), str(args.reingest.resolve())] if args.reingest else None)
+    with api_server(data_dir, port) as server:
         run, elapsed = asyncio.run(load(port, server.pid, args.clients, args.seconds, args.heavy, args.slow,
-                                        args.heavy_queries))
+                                        args.heavy_queries, reingest))
         peak_mb = process_memory_mb(server.pid)[1]
     result = report(run, args.clients, elapsed, peak_mb, args.heavy, args.slow)
     _print(result)
@@ -238,6 +265,10 @@ def _print(result: Report) -> None:
              f"{result.requests_per_second:,.1f} requests/s, {result.errors} errors")
     print_table(title, ("endpoint", "requests", "p50 ms", "p95 ms", "p99 ms"), rows)
     print(f"\nserver RSS: {result.rss_start_mb:,.0f} MB at start, {result.rss_peak_mb:,.0f} MB peak")
+    if result.reingest:
+        r = result.reingest
+        print(f"re-ingest half-way: {r['seconds']} s, exit {r['exit']}, served build {r['build_before']} -> "
+              f"{r['build_after']}")
     for kind, count in result.error_kinds.items():
         print(f"  error {kind}: {count}")
 
@@ -254,6 +285,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=float, default=60.0, help=f"duration (default 60, at most {MAX_SECONDS})")
     parser.add_argument("--data-dir", type=Path, default=REPO / "data", help="the index to serve (default ./data)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--reingest", type=Path, help="a file to add to the index half-way through (see above)")
+    parser.add_argument("--mirror", type=Path, default=REPO.parent / "shared" / "corpus",
+                        help="the official files' local copies, for --reingest (default ../shared/corpus)")
     return parser
 
 
