@@ -295,7 +295,7 @@ def show_answer(result: Answer, catalog: Catalog, k: int = DEFAULT_K) -> None:
         st.download_button("Download as Markdown", answer_markdown(result, catalog), file_name="regkb-answer.md",
                            mime="text/markdown", icon=":material/download:", on_click="ignore", type="tertiary")
     if result.weak:
-        st.warning(escape_markdown(no_match_notice(catalog)), icon=":material/search_off:")
+        st.warning(escape_markdown(no_match_notice(catalog, result.unheld)), icon=":material/search_off:")
     if result.verdict and result.verdict_leads:
         verdict_card(result.verdict, result.asked_duty)
     glance(result)

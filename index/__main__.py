@@ -111,7 +111,7 @@ def _search(args: argparse.Namespace, searcher: Searcher) -> int:
         print(json.dumps([r.to_json() for r in found.results], ensure_ascii=False, indent=2))
     else:
         if found.weak:  # on stderr: the results below are still the closest passages
-            print(no_match_notice(catalog), file=sys.stderr)
+            print(no_match_notice(catalog, found.unheld), file=sys.stderr)
         for rank, result in enumerate(found.results, start=1):
             print(_format(rank, result))
     return 0

@@ -346,7 +346,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
             if query_log:
                 query_log.record("api", q, {**scope.to_json(), "mode": mode},
                                  [r.hit.citation for r in found.results], 1000 * (time.perf_counter() - started))
-            return found, no_match_notice(catalog) if found.weak else ""
+            return found, no_match_notice(catalog, found.unheld) if found.weak else ""
 
         found, notice = await anyio.to_thread.run_sync(answered, limiter=search_slots)
         match = {**(found.evidence.to_json() if found.evidence else {"weak": False, "closest": {}}),

@@ -20,12 +20,20 @@ def test_weak_only_when_every_calibrated_model_is_under_its_floor():
     assert not Evidence({"my/own-model": 0.01}).weak  # no floor measured for it: never claims "no match"
     assert not Evidence({SECOND: 0.01}).weak  # the floors hold for the pair together, not for one model alone
     assert not Evidence({}).weak  # BM25 alone (a staged build): nothing to judge by
-    assert Evidence(under).to_json() == {"weak": True, "closest": under}
+    assert Evidence(under).to_json() == {"weak": True, "closest": under, "unheld": []}
+    assert Evidence({}, ("Data Act (2023/2854)",)).weak  # about an act the index does not hold, however close
 
 
 def test_the_api_says_how_close_the_corpus_came(client):
     match = client.get("/search", params={"q": "hedgehogs and robot mowers"}).json()["match"]
-    assert set(match) == {"weak", "closest", "notice"} and set(match["closest"]) == {FAST, SECOND}
+    assert set(match) == {"weak", "closest", "unheld", "notice"} and set(match["closest"]) == {FAST, SECOND}
+    assert not match["unheld"]
+
+
+def test_a_question_about_an_act_the_index_does_not_hold_says_so(client):
+    match = client.get("/search", params={"q": "Does the DSA cover robot mowers sold online?"}).json()["match"]
+    assert match["weak"] and match["unheld"] == ["Digital Services Act (2022/2065)"]
+    assert match["notice"].startswith("RegKB does not hold the Digital Services Act (2022/2065).")
 
 
 @pytest.fixture
@@ -53,3 +61,12 @@ def test_a_question_nothing_answers_is_said_to_be_unanswered(corpus_searcher, qu
                                       "Notre chatbot doit-il dire aux clients qu'il n'est pas humain ?"])
 def test_questions_the_corpus_answers_are_not(corpus_searcher, question):
     assert not answer(corpus_searcher, catalog_of(corpus_searcher.index), question).weak
+
+
+@pytest.mark.slow
+def test_an_act_the_corpus_holds_is_not_out_of_scope_beside_one_it_does_not(corpus_searcher):
+    catalog = catalog_of(corpus_searcher.index)
+    both = answer(corpus_searcher, catalog, "Is our MDR-certified triage software high-risk under the AI Act?")
+    assert not both.unheld and not both.weak
+    other = answer(corpus_searcher, catalog, "What does Regulation (EU) 2022/2065 say about recommender systems?")
+    assert other.weak and other.unheld == ("Digital Services Act (2022/2065)",)

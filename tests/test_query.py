@@ -11,11 +11,15 @@ from index.answers.results import ask, catalog_of, with_related
 from index.config import MINILM
 from index.retrieval.embedder import model_path
 from index.retrieval.query import (
+    Act,
     Citation,
+    act_number,
+    acts_named,
     asks_of,
     citations_in,
     intent_of,
     language_of,
+    load_acts,
     load_synonyms,
     subject_of,
     understand,
@@ -98,6 +102,28 @@ def test_a_prohibition_outranks_what_presupposes_the_practice_for_can_we_questio
     plain = [r.hit.chunk.unit for r in ask(mini_searcher, question, k=5, options=SearchOptions(modality=False))]
     favoured = [r.hit.chunk.unit for r in ask(mini_searcher, question, k=5)]
     assert favoured.index("Article 2") <= plain.index("Article 2") and favoured[0] == "Article 2"
+
+
+@pytest.mark.parametrize("text, numbers", [
+    ("What does the DSA say about recommender systems?", ("2022/2065",)),
+    ("Under the Data Act, must a car maker share data with repair shops?", ("2023/2854",)),
+    ("Is our MDR class IIa software high-risk under the AI Act?", ("2017/745", "2024/1689")),
+    ("Regulation (EU) No 910/2014 on trust services", ("2014/910",)),
+    ("Directive 2002/58/EC and cookies", ("2002/58",)),
+    ("règlement (UE) 2024/1689, article 5", ("2024/1689",)),
+    ("dora the explorer and the dsa of a mica mine", ()),  # abbreviations count only as they are written
+    ("Does the GDPR apply to pseudonymised data?", ("2016/679",)),
+])
+def test_the_acts_a_question_names(text, numbers):
+    assert acts_named(text) == numbers
+
+
+def test_act_numbers_read_year_first_and_entries_are_checked():
+    assert act_number("910/2014") == "2014/910" and act_number("2022/2065") == "2022/2065"
+    numbers = [act.number for act, _ in load_acts()]
+    assert len(numbers) == len(set(numbers))
+    with pytest.raises(ValueError, match="year/number"):
+        Act("2065", "Digital Services Act", ("dsa",))
 
 
 def test_glossary_entries_are_well_formed():

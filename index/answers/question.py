@@ -71,6 +71,10 @@ class Answer:
         return bool(self.evidence and self.evidence.weak and not self.verdict)
 
     @property
+    def unheld(self) -> tuple[str, ...]:
+        return self.evidence.unheld if self.evidence else ()
+
+    @property
     def deciding(self) -> str:
         """The provision the page leads with: the duty asked about, else the verdict's category, else the first
         result."""
@@ -101,10 +105,12 @@ def answer(searcher: Searcher, catalog: Catalog, question: str, scope: Scope = S
     return replace(answered, glance=glance, seconds=time.perf_counter() - started)
 
 
-def no_match_notice(catalog: Catalog) -> str:
-    """What a reader is told when the evidence is weak: that nothing here answers, and what the corpus holds."""
+def no_match_notice(catalog: Catalog, unheld: tuple[str, ...] = ()) -> str:
+    """What a reader is told when the evidence is weak: that nothing here answers, which act the question is about
+    that the corpus does not hold (`Evidence.unheld`), and what it holds."""
     held = ", ".join(d.get("short") or d["doc_id"] for d in catalog.documents)
-    return (f"Nothing in the corpus answers this clearly. It holds: {held}. The closest passages follow; "
+    missing = f"RegKB does not hold the {' or the '.join(unheld)}. " if unheld else ""
+    return (f"{missing}Nothing in the corpus answers this clearly. It holds: {held}. The closest passages follow; "
             "they may not be about your question.")
 
 

@@ -20,6 +20,7 @@ from typing import Literal
 from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
 SYNONYMS = Path(__file__).parent / "data" / "synonyms.toml"
+ACTS = Path(__file__).parent / "data" / "acts.toml"
 Intent = Literal["why", "definition", "action"]
 Asks = Literal["permission", "date", ""]  # what the answer must say: whether a practice is allowed, from when
 KEYWORDS_ONLY = 3  # a query of at most this many words is keywords, not a question
@@ -48,6 +49,10 @@ _FRAME_WORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(STOPWORDS_FRENCH) | {
     "apply", "ia", "ria", "rgpd", "règlement", "ue", "loi", "règles", "faire", "fait", "doit", "doivent", "dois",
     "devons", "devez", "peut", "peuvent", "pouvons", "pouvez", "quoi", "quel", "quelle", "quels", "quelles",
     "quand", "comment", "applique", "appliquer", "obligatoire"}
+# "Regulation (EU) 2022/2065", "Directive 2002/58/EC", "Regulation (EU) No 910/2014", "règlement (UE) 2024/1689"
+_ACT_NUMBER = re.compile(r"\b(?:regulation|directive|decision|règlement|décision)\s*(?:\((?:eu|ec|eec|ue|ce)\)\s*)?"
+                         r"(?:no\.?\s*|n°\s*)?(\d{1,4}/\d{1,4})\b", re.I)
+_ACT_NUMBER_FORM = re.compile(r"(?:19|20)\d\d/\d{1,4}")
 _DOC_NAMES = {
     "ai-act": re.compile(r"\b(ai act|artificial intelligence act|2024/1689)\b", re.I),
     "gdpr": re.compile(r"\b(gdpr|general data protection regulation|2016/679)\b", re.I),
@@ -73,6 +78,24 @@ class Term:
 
 
 @dataclass(frozen=True)
+class Act:
+    """An EU act readers name (data/acts.toml): its number (year/number), name, and the ways it is named."""
+
+    number: str
+    name: str
+    say: tuple[str, ...] = ()  # any case
+    abbreviations: tuple[str, ...] = ()  # as written
+
+    def __post_init__(self) -> None:
+        if not _ACT_NUMBER_FORM.fullmatch(self.number) or not self.name or not (self.say or self.abbreviations):
+            raise ValueError(f"acts.toml: {self.name or self.number!r} needs a year/number, a name and a way to say it")
+
+    def pattern(self) -> re.Pattern[str]:
+        names = [f"(?i:{re.escape(s)})" for s in self.say] + [re.escape(a) for a in self.abbreviations]
+        return re.compile(r"(?<![\w-])(" + "|".join(names) + r")(?![\w-])")
+
+
+@dataclass(frozen=True)
 class QueryPlan:
     text: str  # as the user typed it
     expanded: str  # with the law's vocabulary appended, for BM25 (the embedder reads `embedded`)
@@ -83,6 +106,7 @@ class QueryPlan:
     matched: tuple[str, ...] = ()  # glossary phrases found, for display ("chatbot -> ...")
     subject: str = ""  # the sentences that say what the question is about (subject_of); "" = the whole text
     asks: Asks = ""
+    acts: tuple[str, ...] = ()  # the numbers of the acts the question names ("2022/2065" for "the DSA")
 
     @property
     def embedded(self) -> str:
@@ -102,6 +126,34 @@ def load_synonyms(path: Path = SYNONYMS) -> tuple[tuple[Term, re.Pattern[str]], 
     return tuple((term, term.pattern()) for term in terms)
 
 
+@lru_cache(maxsize=4)
+def load_acts(path: Path = ACTS) -> tuple[tuple[Act, re.Pattern[str]], ...]:
+    with path.open("rb") as handle:
+        raw = tomllib.load(handle)
+    acts = [Act(a["number"], a["name"], tuple(a.get("say", ())), tuple(a.get("abbreviations", ()))) for a in raw["act"]]
+    return tuple((act, act.pattern()) for act in acts)
+
+
+def act_number(written: str) -> str:
+    """ "910/2014" (until 2015 the number came before the year) -> "2014/910"; "2022/2065" stays as it is."""
+    first, second = written.split("/")
+    return f"{second}/{first}" if not _ACT_NUMBER_FORM.fullmatch(written) and _ACT_NUMBER_FORM.fullmatch(
+        f"{second}/{first}") else written
+
+
+def acts_named(text: str) -> tuple[str, ...]:
+    """The numbers of the acts a question names, by name ("the DSA", acts.toml) or by number, in order."""
+    found = [(m.start(), act.number) for act, pattern in load_acts() for m in pattern.finditer(text)]
+    found += [(m.start(), act_number(m[1])) for m in _ACT_NUMBER.finditer(text)]
+    return tuple(dict.fromkeys(number for _, number in sorted(found)))
+
+
+def act_name(number: str) -> str:
+    """ "Digital Services Act (2022/2065)", or "act 2022/2065" for one acts.toml does not list."""
+    act = next((a for a, _ in load_acts() if a.number == number), None)
+    return f"{act.name} ({number})" if act else f"act {number}"
+
+
 def understand(text: str, expand: bool = True, subject: bool = True) -> QueryPlan:
     additions, docs, matched = [], [], []
     if expand:
@@ -115,7 +167,7 @@ def understand(text: str, expand: bool = True, subject: bool = True) -> QueryPla
     docs = named + [d for d in docs if d not in named]
     expanded = " ".join([text, *additions])
     return QueryPlan(text, expanded, intent_of(text), language_of(text), citations_in(text), tuple(docs),
-                     tuple(matched), subject_of(text) if subject else "", asks_of(text))
+                     tuple(matched), subject_of(text) if subject else "", asks_of(text), acts_named(text))
 
 
 def asks_of(text: str) -> Asks:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,7 +32,7 @@ from index.retrieval.embedder import Embedder, QueryTooLong, model_name
 from index.retrieval.filters import Filters
 from index.retrieval.live import LiveBuild
 from index.retrieval.progress import Coverage, embedded_models
-from index.retrieval.query import QueryPlan, understand
+from index.retrieval.query import QueryPlan, act_name, understand
 from index.retrieval.rerank import Reranker
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -72,7 +72,7 @@ DEFINITION_FEEDBACK = 10  # how many of the dense side's first passages may lend
 OTHER_LANGUAGE_PRIOR = 0.5
 MODALITY_PRIOR = 1.5  # chosen on the development set; the others measured once, after
 # Below these cosines a model's closest passage answered none of the in-scope calibration questions (Evidence).
-MATCH_FLOOR = {MINILM: 0.40, E5: 0.836}
+MATCH_FLOOR = {MINILM: 0.40, E5: 0.834}
 
 
 def validate_query(text: str, k: int) -> str:
@@ -148,6 +148,7 @@ class Searcher:
         rankings = found.rankings
         evidence = Evidence.of(features.coverage.models, found.closest) if features.coverage.complete and not filters \
             else Evidence({})  # judged on the whole corpus with every model, or not at all
+        evidence = replace(evidence, unheld=features.unheld(plan))
         lexical = []
         if mode != "dense":
             lexical_query = (features.with_defined_terms(plan, features.in_language(rankings, plan.language))
@@ -250,6 +251,7 @@ class Evidence:
     a search with filters or on a build some model has not finished (its notice would speak of the whole corpus)."""
 
     closest: dict[str, float]  # model -> the cosine of its closest passage
+    unheld: tuple[str, ...] = ()  # acts the question names that the index does not hold ("Data Act (2023/2854)")
 
     @classmethod
     def of(cls, models: tuple[str, ...], closest: list[float | None]) -> Evidence:
@@ -257,11 +259,13 @@ class Evidence:
 
     @property
     def weak(self) -> bool:
+        """Every model under its floor, or a question about an act the index does not hold."""
         closest = {model_name(m): cosine for m, cosine in self.closest.items()}
-        return set(closest) == set(MATCH_FLOOR) and all(c < MATCH_FLOOR[m] for m, c in closest.items())
+        far = set(closest) == set(MATCH_FLOOR) and all(c < MATCH_FLOOR[m] for m, c in closest.items())
+        return far or bool(self.unheld)
 
     def to_json(self) -> dict[str, Any]:
-        return {"weak": self.weak, "closest": self.closest}
+        return {"weak": self.weak, "closest": self.closest, "unheld": list(self.unheld)}
 
 
 @dataclass(frozen=True)
@@ -278,6 +282,7 @@ class _ChunkFeatures:
     valid_to: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))  # "" = in force
     embedded: tuple[np.ndarray | None, ...] = ()  # per model: the rows it has vectors for; None = every row
     coverage: Coverage = Coverage((), {}, {})
+    held: frozenset[str] = frozenset()  # the numbers ("2024/1689") of the acts the index holds
 
     @classmethod
     def of(cls, index: store.LoadedIndex) -> _ChunkFeatures:
@@ -295,7 +300,15 @@ class _ChunkFeatures:
             valid_to=np.array([c.valid_to for c in index.chunks], dtype=str),
             embedded=tuple(_rows_embedded_by(m, models, index) for m in models),
             coverage=coverage,
+            held=frozenset(filter(None, (number_of_celex(d.get("celex", "")) for d in index.manifest.documents))),
         )
+
+    def unheld(self, plan: QueryPlan) -> tuple[str, ...]:
+        """The acts a question names that the index does not hold, when it names none that it does: "What does the
+        DSA say about recommender systems?" is about an act no passage here is from, however close some come."""
+        if any(number in self.held for number in plan.acts):
+            return ()
+        return tuple(act_name(number) for number in plan.acts)
 
     def in_force_on(self, day: str) -> np.ndarray | None:
         """Rows whose wording was in force on `day` (law.versions.in_force, vectorised); None when every row is."""
@@ -393,6 +406,12 @@ def dated_hit(chunk: Chunk, score: float, document: dict[str, Any], dense_rank: 
 _PROHIBITS = re.compile(r"\b(prohibited|prohibits|prohibition of|interdit(e|es|s)?|interdiction)\b", re.I)
 _DATES = re.compile(r"\b(appl(y|ies) from|enter(s)? into force|applicable from|s'applique(nt)? à partir|"
                     r"applicable à partir|entre(nt)? en vigueur)\b", re.I)
+
+
+def number_of_celex(celex: str) -> str:
+    """ "32024R1689" -> "2024/1689": the number an act is cited by, from its CELEX number; "" for none."""
+    m = re.fullmatch(r"3(\d{4})[RLD](\d{4})", celex)
+    return f"{m[1]}/{int(m[2])}" if m else ""
 
 
 def modality_of(chunk: Chunk) -> str:
