@@ -70,6 +70,15 @@ def test_table_of_contents_puts_the_articles_first_and_groups_the_recitals(catal
                                       "Chapter II": "Chapter II — Prohibited mowing practices"}
 
 
+def test_a_french_text_lists_its_provisions_the_french_way(mini_index: Settings) -> None:
+    index = store.load(mini_index)
+    french = Catalog.of(index.chunks, [{**d, "language": "fr"} for d in index.manifest.documents])
+    assert french.entry(MINI, "Article 3").caption == "Article 3 · Penalties"  # the heading is the text's own
+    assert french.entry(MINI, "Recital 1").caption == "Considérant 1" and french.entry(MINI, "Annex I").written == \
+        "Annexe I"
+    assert "Considérants 1–2" in french.parts(MINI)
+
+
 def test_chapters_open_as_the_list_of_their_provisions(catalog: Catalog) -> None:
     assert [e.unit for e in catalog.units_under(MINI, "Chapter II")] == ["Article 2", "Article 3", "Article 4"]
     assert catalog.container_title(MINI, "Chapter II") == "Chapter II — Prohibited mowing practices"

@@ -14,7 +14,7 @@ from typing import Any
 
 from index.analysis import TermStatistics
 from index.law.definitions import Glossary, glossary_of
-from index.law.labels import Label, container_label, short_title
+from index.law.labels import Label, container_label, short_title, written_in
 from index.model import Chunk
 
 PART_OF_KIND = {"recital": "Recitals", "annex": "Annexes", "section": "Sections"}
@@ -69,10 +69,12 @@ class TocEntry:
     chapter: str  # "Chapter II" ("" outside chapters)
     section: str  # "Section 4" ("" outside sections)
     section_title: str  # "Section 4 — Notifying authorities and notified bodies"
+    written: str = ""  # the unit as the document's language writes it ("Considérant 12"); "" = the unit
 
     @property
     def caption(self) -> str:
-        return f"{self.unit} · {self.title}" if self.title else self.unit
+        unit = self.written or self.unit
+        return f"{unit} · {self.title}" if self.title else unit
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,15 @@ class Catalog:
     def of(cls, chunks: Iterable[Chunk], documents: Iterable[dict[str, Any]]) -> Catalog:
         """The catalog of these chunks; `documents` are their records, in the order to list them."""
         chunks = list(chunks)
+        records = {d["doc_id"]: d for d in documents}
         by_doc: dict[str, list[Chunk]] = {}
         for chunk in chunks:
             by_doc.setdefault(chunk.doc_id, []).append(chunk)
         return cls(
             chunks_of={doc: tuple(cs) for doc, cs in by_doc.items()},
-            records={d["doc_id"]: d for d in documents},
-            contents={doc: _table_of_contents(cs) for doc, cs in by_doc.items()},
+            records=records,
+            contents={doc: _table_of_contents(cs, records.get(doc, {}).get("language", "en"))
+                      for doc, cs in by_doc.items()},
             labels={doc: _citable_labels(cs) for doc, cs in by_doc.items()},
             glossaries={doc: glossary_of(cs) for doc, cs in by_doc.items()},
             term_statistics=TermStatistics.of(c.text for c in chunks),
@@ -141,23 +145,24 @@ class Catalog:
 RECITALS_PER_PART = 20  # the AI Act has 180 recitals: nine parts of twenty, not one list of 180
 
 
-def _table_of_contents(chunks: list[Chunk]) -> tuple[TocEntry, ...]:
+def _table_of_contents(chunks: list[Chunk], language: str = "en") -> tuple[TocEntry, ...]:
     first: dict[str, Chunk] = {}
     for chunk in sorted(chunks, key=lambda c: c.order):
         first.setdefault(chunk.unit, chunk)
     entries = [TocEntry(unit, c.kind, c.heading, part_of(c), chapter_of(c), section_of(c),
-                        c.path[1] if section_of(c) else "") for unit, c in first.items()]
-    return tuple(_recitals_in_groups(entries))
+                        c.path[1] if section_of(c) else "", written_in(unit, language))
+               for unit, c in first.items()]
+    return tuple(_recitals_in_groups(entries, "Considérants" if language == "fr" else "Recitals"))
 
 
-def _recitals_in_groups(entries: list[TocEntry]) -> list[TocEntry]:
+def _recitals_in_groups(entries: list[TocEntry], word: str = "Recitals") -> list[TocEntry]:
     """Recitals in parts of RECITALS_PER_PART ("Recitals 1–20"), after the enacting terms and annexes: a reader
     opening the contents looks for the articles first, and the recitals explain them."""
     recitals = [e for e in entries if e.part == PART_OF_KIND["recital"]]
     grouped = []
     for start in range(0, len(recitals), RECITALS_PER_PART):
         group = recitals[start:start + RECITALS_PER_PART]
-        name = f"Recitals {group[0].unit.split()[-1]}–{group[-1].unit.split()[-1]}"
+        name = f"{word} {group[0].unit.split()[-1]}–{group[-1].unit.split()[-1]}"
         grouped += [replace(e, part=name) for e in group]
     return [e for e in entries if e.part != PART_OF_KIND["recital"]] + grouped
 
