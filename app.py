@@ -385,7 +385,7 @@ def result_card(rank: int, result: Result, answered: Answer, catalog: Catalog) -
             with st.expander(f"{len(result.more)} more matching passage{'s' * (len(result.more) > 1)} "
                              f"in {escape_inline(chunk.unit)}"):
                 for other in result.more:
-                    st.caption(escape_markdown(other.chunk.label))
+                    st.caption(escape_markdown(other.written_label))
                     st.markdown(highlighted(answered.highlighter.segments(other.chunk.text)))
         card_actions(rank, result, catalog)
 

@@ -57,7 +57,7 @@ from index.law.versions import parse_day, today
 from index.querylog import QueryLog
 from index.retrieval.embedder import Embedder
 from index.retrieval.progress import read_progress
-from index.retrieval.search import MAX_QUERY_CHARS, QueryError, Searcher
+from index.retrieval.search import MAX_QUERY_CHARS, Evidence, QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
 from index.serving import CLIENT, FairEncoder, GuardedH11Protocol
 
@@ -136,7 +136,7 @@ class SearchResponse:
     query: str
     k: int
     results: list[dict[str, Any]]  # Result.to_json(): the same records as `python -m index search --json`
-    match: dict[str, Any] = field(default_factory=dict)  # {"weak", "closest", "notice"}: does anything answer?
+    match: dict[str, Any] = field(default_factory=dict)  # {"weak", "closest", "unheld", "notice"}: does anything answer?
 
 
 @dataclass(frozen=True)
@@ -349,7 +349,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
             return found, no_match_notice(catalog, found.unheld) if found.weak else ""
 
         found, notice = await anyio.to_thread.run_sync(answered, limiter=search_slots)
-        match = {**(found.evidence.to_json() if found.evidence else {"weak": False, "closest": {}}),
+        match = {**(found.evidence or Evidence({})).to_json(),
                  "weak": found.weak, "notice": notice}
         return SearchResponse(q, k, [r.to_json() for r in found.results], match)
 

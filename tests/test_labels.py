@@ -84,3 +84,8 @@ def test_inserted_provisions_sort_where_the_drafting_puts_them() -> None:
 ])
 def test_a_french_text_is_cited_the_french_way(label: str, french: str) -> None:
     assert written_in(label, "fr") == french and written_in(label, "en") == label
+
+
+def test_french_points_that_are_not_paragraphs():
+    assert written_in("Article 113(b)", "fr") == "Article 113, point b)"  # a lettered first level
+    assert written_in("Article 3(54)", "fr", paragraphs=False) == "Article 3, point 54)"  # the definitions

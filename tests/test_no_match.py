@@ -68,5 +68,7 @@ def test_an_act_the_corpus_holds_is_not_out_of_scope_beside_one_it_does_not(corp
     catalog = catalog_of(corpus_searcher.index)
     both = answer(corpus_searcher, catalog, "Is our MDR-certified triage software high-risk under the AI Act?")
     assert not both.unheld and not both.weak
+    routed = answer(corpus_searcher, catalog, "Does Regulation (EU) 2017/745 make our medical device AI high-risk?")
+    assert not routed.unheld  # the rest of the question is the AI Act's
     other = answer(corpus_searcher, catalog, "What does Regulation (EU) 2022/2065 say about recommender systems?")
     assert other.weak and other.unheld == ("Digital Services Act (2022/2065)",)

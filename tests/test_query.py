@@ -72,6 +72,8 @@ def test_the_embedder_reads_a_question_as_typed_and_keywords_expanded():
     ("Nous avons un agent conversationnel. Que doit-on faire ?", "Nous avons un agent conversationnel."),
     ("We screen CVs. Is it high-risk?", ""),  # every sentence says something: nothing left out
     ("What must providers do?", ""),
+    ("What is required under Art. 5? We sell toys.", ""),  # "Art." ends no sentence
+    ("We are a U.S. company. What must we do?", "We are a U.S. company."),
 ])
 def test_the_embedder_reads_the_subject_of_a_compound_question(text, subject):
     assert subject_of(text) == subject
@@ -85,6 +87,9 @@ def test_the_embedder_reads_the_subject_of_a_compound_question(text, subject):
     ("When do the high-risk rules apply?", "date"),
     ("We run a chatbot. What must we do and by when?", "date"),
     ("What must deployers of high-risk AI systems do?", ""),
+    ("We run a chatbot. When must we tell users it is a bot?", "date"),  # any sentence may ask it
+    ("When is an AI system considered high-risk?", ""),  # a condition, not a date
+    ("We screen CVs. Can we use emotion recognition in interviews?", "permission"),
 ])
 def test_what_a_question_asks_for(text, asks):
     assert asks_of(text) == asks
@@ -113,6 +118,9 @@ def test_a_prohibition_outranks_what_presupposes_the_practice_for_can_we_questio
     ("règlement (UE) 2024/1689, article 5", ("2024/1689",)),
     ("dora the explorer and the dsa of a mica mine", ()),  # abbreviations count only as they are written
     ("Does the GDPR apply to pseudonymised data?", ("2016/679",)),
+    ("a decision 2/3 of the board took", ()),  # no year: no act
+    ("Regulation (EU) 2022/0868 on data governance", ("2022/868",)),
+    ("le règlement sur l’intelligence artificielle", ("2024/1689",)),  # a phone's apostrophe
 ])
 def test_the_acts_a_question_names(text, numbers):
     assert acts_named(text) == numbers

@@ -126,7 +126,7 @@ def _passage_section(rank: int, hit: Hit, more: tuple[Hit, ...]) -> list[str]:
     passages = sorted((hit, *more), key=lambda p: p.chunk.order)  # as the law reads, whichever matched best
     for passage in passages:
         if len(passages) > 1:
-            lines += [f"**{escape_markdown(passage.chunk.label)}**", ""]
+            lines += [f"**{escape_markdown(passage.written_label)}**", ""]
         if passage.chunk.lead:
             lines += [f"> {escape_markdown(passage.chunk.lead)}", ">"]
         lines += [f"> {escape_markdown(passage.chunk.text)}", ""]

@@ -103,9 +103,11 @@ class Label:
             return True
         return self.part == other.part and self.points[:len(other.points)] == other.points
 
-    def in_french(self) -> str:
+    def in_french(self, paragraphs: bool = True) -> str:
         """How the French text cites it: "Article 5, paragraphe 1, point f)", "Considérant 12", "Annexe III,
-        point 4 a)", "Article 4 bis": the English label stays the identifier, this is what a French reader reads."""
+        point 4 a)", "Article 4 bis": the English label stays the identifier, this is what a French reader reads.
+        An article's first numbered level is a paragraph unless `paragraphs` is False (the definitions of Article 3
+        are points: "Article 3, point 54)"); a lettered first level is always a point ("Article 113, point b)")."""
         if self.kind == "section":
             return str(self)
         word, number = self.unit.split(" ", 1) if " " in self.unit else (self.unit, "")
@@ -114,7 +116,7 @@ class Label:
             part_word, part_number = self.part.split(" ", 1)
             parts.append(f"{_FRENCH_UNITS[part_word].lower()} {part_number}")
         points = list(self.points)
-        if self.kind == "article" and points:
+        if self.kind == "article" and points and paragraphs and points[0][0].isdigit():
             parts.append(f"paragraphe {_latin_suffix(points.pop(0))}")
         if points:
             numbered = self.kind == "annex" and points[0][0].isdigit()  # "point 4 a)", not "point 4) a)"
@@ -142,9 +144,10 @@ def _latin_suffix(marker: str) -> str:
     return marker
 
 
-def written_in(label: str, language: str) -> str:
-    """The label as a text in `language` writes it (French, else the English label itself)."""
-    return Label.parse(label).in_french() if language == "fr" else label
+def written_in(label: str, language: str, paragraphs: bool = True) -> str:
+    """The label as a text in `language` writes it (French, else the English label itself); `paragraphs` as for
+    `Label.in_french`."""
+    return Label.parse(label).in_french(paragraphs) if language == "fr" else label
 
 
 @lru_cache(maxsize=1 << 16)

@@ -150,10 +150,11 @@ class PgVectorStore:
 
     def search(self, text: str, k: int = 10, filters: Filters = Filters(), mode: Mode = "hybrid",
                options: SearchOptions = SearchOptions()) -> list[Hit]:
-        """Searcher.search's signature; of its options only `expand` (glossary) applies, see the class docstring."""
+        """Searcher.search's signature; of its options only `expand` (glossary) and `subject` apply, see the class
+        docstring."""
         if options.rerank:
             raise QueryError("reranking runs in Searcher only; PgVectorStore returns the fused ranking")
-        plan = understand(validate_query(text, k), expand=options.expand)
+        plan = understand(validate_query(text, k), expand=options.expand, subject=options.subject)
         self._check_documents(filters)
         dense = self.dense_rankings(self.embedder.query(plan.embedded), filters) if mode != "lexical" else [[]]
         lexical = self.lexical_rows(plan.expanded, filters) if mode != "dense" else []

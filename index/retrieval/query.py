@@ -33,14 +33,20 @@ _REFERENCE = re.compile(
 )
 _WHY = re.compile(r"^\s*(why|what is the (reason|rationale|purpose))\b|\b(rationale|reasoning|intention of the legislator)\b", re.I)
 _DEFINITION = re.compile(r"^\s*(what (is|are|does .* mean)|define|definition|meaning of|who (is|counts as))\b", re.I)
-_PERMISSION = re.compile(r"^\s*(can|may|could)\s+(we|i|you|a|an|the|our|companies|employers|one)\b|\b(is it|are we|am i)"
-                         r" (allowed|permitted|legal|lawful|banned|prohibited|forbidden)\b|\b(allowed|permitted) to\b"
-                         r"|^\s*(peut-on|pouvons-nous|a-t-on le droit|est-il (permis|interdit))\b", re.I)
-_DATE = re.compile(r"^\s*(when|from when|since when|by when|quand|à partir de quand)\b|\b(by|from|since) when\b"
-                   r"|\b(deadline|what date|which date|start(s)? to apply|date d'application)\b", re.I)
+_OPENS = r"(?:^|[.?!;]\s+)\s*"  # at the start of the question or of one of its sentences
+_PERMISSION = re.compile(_OPENS + r"(can|may|could)\s+(we|i|you|a|an|the|our|companies|employers|one)\b"
+                         r"|\b(is it|are we|am i) (allowed|permitted|legal|lawful|banned|prohibited|forbidden)\b"
+                         r"|\b(allowed|permitted) to\b|" + _OPENS + r"(peut-on|pouvons-nous|a-t-on le droit|"
+                         r"est-il (permis|interdit))\b", re.I)
+# "When is an AI system considered high-risk?" asks for a condition, not a date
+_CONDITION = re.compile(_OPENS + r"(when|quand)\s+(is|are|does|do)\b[^.?!]*\b(considered|deemed|classified|"
+                        r"qualif(y|ies)|count(s)? as|mandatory|required|necessary|needed)\b", re.I)
+_DATE = re.compile(_OPENS + r"(when|from when|since when|by when|quand|à partir de quand)\b|\b(by|from|since) when\b"
+                   r"|\b(deadline|what date|which date|start(s)? to apply|date d['’]application)\b", re.I)
 _FRENCH = re.compile(r"\b(le|la|les|des|est|une|nous|pour|dans|avec|sont|quelles?|peut|doit)\b", re.I)
 _ENGLISH = re.compile(r"\b(the|is|are|we|our|for|with|can|must|do|does|what|which|how|of)\b", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+")
+# A sentence ends where the next begins with a capital; not after "Art.", "No." (digits follow) or "U.S."
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z]\.)(?<=[.?!;])\s+(?=[A-ZÀ-ÖØ-Þ«\"“])")
 _WORD = re.compile(r"[^\W\d_]+")  # "doit-on", "qu'est-ce" are read word by word
 # Words that say how a question is asked, not what it is about: function words, modal and question words,
 # and the acts' own names, in both languages
@@ -51,7 +57,7 @@ _FRAME_WORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(STOPWORDS_FRENCH) | {
     "quand", "comment", "applique", "appliquer", "obligatoire"}
 # "Regulation (EU) 2022/2065", "Directive 2002/58/EC", "Regulation (EU) No 910/2014", "règlement (UE) 2024/1689"
 _ACT_NUMBER = re.compile(r"\b(?:regulation|directive|decision|règlement|décision)\s*(?:\((?:eu|ec|eec|ue|ce)\)\s*)?"
-                         r"(?:no\.?\s*|n°\s*)?(\d{1,4}/\d{1,4})\b", re.I)
+                         r"(?:no\.?\s*|n°\s*)?((?:19|20)\d\d/\d{1,4}|\d{1,4}/(?:19|20)\d\d)\b", re.I)
 _ACT_NUMBER_FORM = re.compile(r"(?:19|20)\d\d/\d{1,4}")
 _DOC_NAMES = {
     "ai-act": re.compile(r"\b(ai act|artificial intelligence act|2024/1689)\b", re.I),
@@ -137,12 +143,13 @@ def load_acts(path: Path = ACTS) -> tuple[tuple[Act, re.Pattern[str]], ...]:
 def act_number(written: str) -> str:
     """ "910/2014" (until 2015 the number came before the year) -> "2014/910"; "2022/2065" stays as it is."""
     first, second = written.split("/")
-    return f"{second}/{first}" if not _ACT_NUMBER_FORM.fullmatch(written) and _ACT_NUMBER_FORM.fullmatch(
-        f"{second}/{first}") else written
+    year, number = (second, first) if not _ACT_NUMBER_FORM.fullmatch(written) else (first, second)
+    return f"{year}/{int(number)}"
 
 
 def acts_named(text: str) -> tuple[str, ...]:
     """The numbers of the acts a question names, by name ("the DSA", acts.toml) or by number, in order."""
+    text = text.replace("’", "'")  # a phone's apostrophe is the data file's
     found = [(m.start(), act.number) for act, pattern in load_acts() for m in pattern.finditer(text)]
     found += [(m.start(), act_number(m[1])) for m in _ACT_NUMBER.finditer(text)]
     return tuple(dict.fromkeys(number for _, number in sorted(found)))
@@ -173,7 +180,7 @@ def understand(text: str, expand: bool = True, subject: bool = True) -> QueryPla
 def asks_of(text: str) -> Asks:
     """ "Can we …?" asks whether a practice is allowed: a prohibition that matches decides it, before the
     duties that presuppose the practice is allowed. "When …?" asks for a date: the provision that states it."""
-    if _DATE.search(text):
+    if _DATE.search(text) and not _CONDITION.search(text):
         return "date"
     return "permission" if _PERMISSION.search(text) else ""
 

@@ -32,7 +32,7 @@ from index.retrieval.embedder import Embedder, QueryTooLong, model_name
 from index.retrieval.filters import Filters
 from index.retrieval.live import LiveBuild
 from index.retrieval.progress import Coverage, embedded_models
-from index.retrieval.query import QueryPlan, act_name, understand
+from index.retrieval.query import QueryPlan, act_name, acts_named, understand
 from index.retrieval.rerank import Reranker
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -300,13 +300,14 @@ class _ChunkFeatures:
             valid_to=np.array([c.valid_to for c in index.chunks], dtype=str),
             embedded=tuple(_rows_embedded_by(m, models, index) for m in models),
             coverage=coverage,
-            held=frozenset(filter(None, (number_of_celex(d.get("celex", "")) for d in index.manifest.documents))),
+            held=frozenset(number for d in index.manifest.documents for number in acts_held_by(d)),
         )
 
     def unheld(self, plan: QueryPlan) -> tuple[str, ...]:
-        """The acts a question names that the index does not hold, when it names none that it does: "What does the
-        DSA say about recommender systems?" is about an act no passage here is from, however close some come."""
-        if any(number in self.held for number in plan.acts):
+        """The acts a question names that the index does not hold, when it names none that it does and nothing
+        else in it points to a document here: "What does the DSA say about recommender systems?" is about an act no
+        passage here is from, however close some come; "Does the MDR make our AI high-risk?" is the AI Act's."""
+        if plan.docs or any(number in self.held for number in plan.acts):
             return ()
         return tuple(act_name(number) for number in plan.acts)
 
@@ -400,18 +401,20 @@ def dated_hit(chunk: Chunk, score: float, document: dict[str, Any], dense_rank: 
               lexical_rank: int | None, day: str) -> Hit:
     """A hit that says which version of its document it quotes: the one in force on the day searched."""
     return Hit(chunk, score, document, dense_rank, lexical_rank, day, version_on(document, day).to_json(),
-               written_in(chunk.label, document.get("language", "en")))
+               written_in(chunk.label, document.get("language", "en"), paragraphs=not in_definitions_article(chunk)))
 
 
 _PROHIBITS = re.compile(r"\b(prohibited|prohibits|prohibition of|interdit(e|es|s)?|interdiction)\b", re.I)
-_DATES = re.compile(r"\b(appl(y|ies) from|enter(s)? into force|applicable from|s'applique(nt)? à partir|"
+_DATES = re.compile(r"\b(appl(y|ies) from|enter(s)? into force|applicable from|s['’]applique(nt)? à partir|"
                     r"applicable à partir|entre(nt)? en vigueur)\b", re.I)
 
 
-def number_of_celex(celex: str) -> str:
-    """ "32024R1689" -> "2024/1689": the number an act is cited by, from its CELEX number; "" for none."""
-    m = re.fullmatch(r"3(\d{4})[RLD](\d{4})", celex)
-    return f"{m[1]}/{int(m[2])}" if m else ""
+def acts_held_by(document: dict[str, Any]) -> tuple[str, ...]:
+    """The act a document is, by number: from its CELEX number ("32024R1689" -> "2024/1689"), else the first act
+    its title or short name names (a user's "Digital Services Act.pdf" holds the DSA)."""
+    if m := re.match(r"3(\d{4})[RLD](\d{4})", document.get("celex", "")):
+        return (f"{m[1]}/{int(m[2])}",)
+    return acts_named(f"{document.get('title', '')} · {document.get('short', '')}")[:1]
 
 
 def modality_of(chunk: Chunk) -> str:
