@@ -32,7 +32,7 @@ from index.retrieval.embedder import Embedder, QueryTooLong, model_name
 from index.retrieval.filters import Filters
 from index.retrieval.live import LiveBuild
 from index.retrieval.progress import Coverage, embedded_models
-from index.retrieval.query import QueryPlan, act_name, acts_named, understand
+from index.retrieval.query import QueryPlan, act_name, act_number, acts_named, understand
 from index.retrieval.rerank import Reranker
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -248,7 +248,8 @@ class Evidence:
     acts, national law, tax, sport, nonsense): with every model under its floor, 0 of 141 in-scope questions and
     12 of 20 out-of-scope ones were weak (README, "Honest no match"). The floors hold for the default pair
     together: any other configuration (one model alone, a model of the user's) is never judged, and neither is
-    a search with filters or on a build some model has not finished (its notice would speak of the whole corpus)."""
+    a search with filters or on a build some model has not finished (its notice would speak of the whole corpus).
+    An act the question names that the index does not hold (`unheld`) makes it weak on any search."""
 
     closest: dict[str, float]  # model -> the cosine of its closest passage
     unheld: tuple[str, ...] = ()  # acts the question names that the index does not hold ("Data Act (2023/2854)")
@@ -413,7 +414,7 @@ def acts_held_by(document: dict[str, Any]) -> tuple[str, ...]:
     """The act a document is, by number: from its CELEX number ("32024R1689" -> "2024/1689"), else the first act
     its title or short name names (a user's "Digital Services Act.pdf" holds the DSA)."""
     if m := re.match(r"3(\d{4})[RLD](\d{4})", document.get("celex", "")):
-        return (f"{m[1]}/{int(m[2])}",)
+        return (act_number(f"{m[1]}/{m[2]}"),)
     return acts_named(f"{document.get('title', '')} · {document.get('short', '')}")[:1]
 
 
