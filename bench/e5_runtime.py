@@ -75,8 +75,8 @@ def _engines() -> dict[str, tuple[str, Engine]]:
 
 def _samples(loaded: store.LoadedIndex) -> dict[str, list[int]]:
     languages = language_of_rows(loaded)
-    return {language: random.Random(0).sample(list(np.flatnonzero(languages == language)), SAMPLE)
-            for language in ("en", "fr")}
+    rows = {language: list(np.flatnonzero(languages == language)) for language in ("en", "fr")}
+    return {language: random.Random(0).sample(found, min(SAMPLE, len(found))) for language, found in rows.items()}
 
 
 def _speed(engines: dict[str, tuple[str, Engine]], texts: dict[str, list[str]]) -> dict[str, dict[str, np.ndarray]]:

