@@ -21,10 +21,9 @@ from collections.abc import Callable
 import numpy as np
 
 from bench.common import REPO, print_table
-from bench.configurations import language_of_rows
-from index.answers.results import ask
+from bench.configurations import language_of_rows, scores
 from index.config import E5, MINILM, settings
-from index.evaluate import evaluate, load_questions, summary
+from index.evaluate import load_questions
 from index.retrieval import store
 from index.retrieval.e5_torch import TorchE5
 from index.retrieval.embedder import Embedder, SentenceTransformerEncoder
@@ -115,12 +114,8 @@ def _quality(folder: str, samples: dict[str, list[int]], vectors: dict[str, dict
     agreement = {name: np.sum(own * np.concatenate(list(by_language.values())), axis=1).mean()
                  for name, by_language in vectors.items() if name.startswith("E5")}
     closest = max(agreement, key=agreement.get)
-    searcher = Searcher(config, embedder)
-    cells = []
-    for questions in sets.values():
-        metrics = summary(evaluate(questions, lambda q: [r.hit for r in ask(searcher, q, 10)], 10))
-        cells.append(f"{metrics['recall@5']:.3f}/{metrics['mrr@10']:.3f}")
-    return (folder, f"{closest.removeprefix('E5, ')} ({agreement[closest]:.5f})", *cells)
+    return (folder, f"{closest.removeprefix('E5, ')} ({agreement[closest]:.5f})",
+            *scores(Searcher(config, embedder), sets))
 
 
 if __name__ == "__main__":

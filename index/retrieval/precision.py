@@ -1,7 +1,7 @@
 """Passages are embedded in bfloat16 where the CPU multiplies it in hardware.
 
 Ingest's cost is the two encoders' matrix products. Under torch's CPU autocast to bfloat16
-they run 1.8x (MiniLM) and 1.7x (E5 through torch) faster than in float32 on AVX512-BF16,
+they run 2.3x (MiniLM) and 1.7-2.1x (E5 through torch) faster than in float32 on AVX512-BF16,
 and the vectors agree with float32's at cosine >= 0.9999 (`python -m bench.e5_runtime`);
 LayerNorm, softmax and the pooling stay in float32. Where the CPU only emulates bfloat16 it
 is slower than float32, so there it is not used.
