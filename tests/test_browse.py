@@ -7,6 +7,7 @@ hand-made chunks, and once for real behind the `slow` mark.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -214,6 +215,12 @@ def test_the_mini_act_applies_from_the_dates_its_application_article_gives(catal
         (date(2100, 5, 1), "Application", "It applies from 1 May 2100", ()),
     ]
     assert timeline(catalog, "user-notes") is None
+
+
+def test_a_catalogs_timeline_is_read_once_and_a_changed_catalog_reads_its_own(catalog: Catalog) -> None:
+    assert timeline(catalog, MINI) is timeline(catalog, MINI)  # every answer asks: it is made once per catalog
+    shortened = replace(catalog, contents={**catalog.contents, MINI: ()})
+    assert timeline(shortened, MINI) is None and timeline(catalog, MINI) is not None
 
 
 def article_113_catalog() -> Catalog:

@@ -102,6 +102,12 @@ def timeline(catalog: Catalog, doc_id: str, before: Catalog | None = None) -> Ti
     `catalog` holds the text in force on the day asked; `before`, when given, the text
     before the last amendment, so that each date an amendment moved says what it was.
     """
+    if before is None:
+        return catalog.derived(("timeline", doc_id), lambda: _timeline(catalog, doc_id))
+    return _timeline(catalog, doc_id, before)
+
+
+def _timeline(catalog: Catalog, doc_id: str, before: Catalog | None = None) -> Timeline | None:
     source = application_article(catalog, doc_id)
     if source is None:
         return None
