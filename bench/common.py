@@ -63,9 +63,32 @@ def run_child(args: Sequence[str], env: dict[str, str] | None = None) -> ChildRu
 
 
 def process_memory_mb(pid: int | str = "self") -> tuple[float, float]:
-    """(resident now, peak resident) of a process, from /proc: VmRSS and VmHWM."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return tuple(int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))  # type: ignore[return-value]
+    """(resident now, peak resident) of a process and its descendants (the API's models run in a child), from
+    /proc: VmRSS and VmHWM summed; the peak is an upper bound, since each process peaks at its own moment."""
+    totals = [0.0, 0.0]
+    for member in _with_descendants(int(pid) if pid != "self" else os.getpid()):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        for n, key in enumerate(("VmRSS", "VmHWM")):
+            totals[n] += int(fields[key].split()[0]) / 1024
+    return totals[0], totals[1]
+
+
+def _with_descendants(pid: int) -> list[int]:
+    family, frontier = [pid], [pid]
+    while frontier:
+        parent = frontier.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                children = [int(child) for child in task.read_text().split()]
+            except OSError:
+                continue
+            family += children
+            frontier += children
+    return family
 
 
 def free_port() -> int:

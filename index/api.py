@@ -59,14 +59,17 @@ from index.retrieval.embedder import Embedder
 from index.retrieval.progress import read_progress
 from index.retrieval.search import MAX_QUERY_CHARS, Evidence, QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
-from index.serving import CLIENT, FairEncoder, GuardedH11Protocol
+from index.serving import CLIENT, FairEncoder, GuardedH11Protocol, ModelProcess
 
 MAX_API_K = 50
 MAX_DESCRIPTION_CHARS = 4_000
 MAX_URL_BYTES = 16_384  # a 1,000-character query is at most 12,000 bytes percent-encoded
 MAX_BODY_BYTES = 16_384  # POST bodies (a description to assess); a GET takes none
 BODY_METHODS = frozenset({"POST"})
-MODEL_THREADS = 1  # torch's and the E5 engine's threads in the server: concurrency comes from batching (FairEncoder)
+# torch's threads in the models' process (serving.ModelProcess): concurrency comes from batching (FairEncoder).
+# On 2 shared cores under 50 clients, 1 thread served about 4x the requests per second of 2: a parallel step
+# waits for its slowest thread, and on a busy machine that thread is often descheduled.
+MODEL_THREADS = 1
 PRIVATE_DOCUMENT_FIELDS = frozenset({"cache_key"})  # ingest's bookkeeping, not the document's
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 b64token
 log = logging.getLogger("uvicorn.error")
@@ -291,7 +294,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     """The API over one data directory; tests pass their own settings, config and (already loaded) embedder."""
     settings = settings or load_settings()
     config = config or ApiConfig.from_env()
-    model = embedder or Embedder(settings.model, threads=MODEL_THREADS)
+    model = embedder or ModelProcess(settings.model, MODEL_THREADS)
     encoder = FairEncoder(model)
     searcher = Searcher(settings, encoder)  # type: ignore[arg-type]  # it has what Searcher uses: query, model_id
     search_slots = anyio.CapacityLimiter(config.search_threads)
@@ -308,6 +311,8 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         await anyio.to_thread.run_sync(_warm_up, searcher, assessor)
         yield
         encoder.close()
+        if isinstance(model, ModelProcess):
+            model.close()
 
     # no /docs or /redoc: their pages load scripts from a CDN, which an air-gapped intranet cannot reach and no
     # page of RegKB may call; the schema is served here, behind the token when one is set
@@ -533,25 +538,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if not config.token and args.host not in {"127.0.0.1", "localhost", "::1"}:
         log.warning("listening on %s without REGKB_API_TOKEN: anyone who can reach it can query", args.host)
-    _limit_model_threads()
     app = create_app(load_settings(args.data_dir, args.model), config)
     protocol = GuardedH11Protocol.configured(config.request_timeout, config.max_connections)
     uvicorn.run(app, host=args.host, port=args.port, workers=1, http=protocol, server_header=False,
                 h11_max_incomplete_event_size=MAX_URL_BYTES + 8192, log_level=args.log_level)
     return 0
-
-
-def _limit_model_threads() -> None:
-    """One intra-op thread for torch (the E5 engine gets MODEL_THREADS through Embedder: it has its own OpenMP),
-    the other cores left to HTTP, BM25 and faiss.
-
-    Measured on 2 shared cores under 50 clients: 1 torch thread served about 4x the requests per second of 2
-    (each batch took ~0.26 s instead of ~1.1 s); a parallel step waits for its slowest thread, and on a
-    busy machine that thread is often descheduled. E5 on one thread: 12.5 vs 11.8 requests/s.
-    """
-    import torch
-
-    torch.set_num_threads(MODEL_THREADS)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,7 +1,10 @@
 """What keeps one API worker answering ordinary questions while some clients are slow, greedy or hostile.
 
-Two guards, each against one way a single process can be starved:
+Three guards, each against one way a single process can be starved:
 
+- `ModelProcess`: the models run in a child process, away from the GIL that the
+  HTTP and search threads hold (see its docstring): in the same process, a busy
+  interpreter made each batch of questions wait for the GIL between torch's operations.
 - `FairEncoder`: the model is one thread (see its docstring), so whoever fills
   its queue decides everyone's latency. Queries are served by fair queuing on
   their cost in model tokens: the client that has spent least goes next, a batch
@@ -21,16 +24,21 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Protocol
+from functools import cached_property
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
 
 import h11
 import numpy as np
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from index.retrieval.embedder import QueryTooLong, check_tokens
+from index.retrieval.embedder import Embedder, QueryTooLong, check_tokens
 
 CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("regkb_client", default="local")
 
@@ -41,6 +49,121 @@ class QueryEncoder(Protocol):
     def queries(self, texts: list[str]) -> np.ndarray: ...
 
     def tokens(self, text: str) -> int: ...
+
+
+class ModelProcessError(RuntimeError):
+    """The models' process died twice running one request (a crash or the kernel's OOM killer), or never started."""
+
+
+class ModelProcess(Embedder):
+    """An `Embedder` whose models run in a child process: the same vectors, tokens and dimensions.
+
+    Why a process: torch gives up the GIL for each operation of a forward pass and must win it
+    back before the next, and a transformer is hundreds of operations. While search threads run
+    Python, each win waits up to the interpreter's switch interval (5 ms). Measured on 2 cores, a
+    batch of four questions took 27.8 ms alone and 4,886 ms beside two busy Python threads; under
+    50 clients the encoder was busy 98% of the time at 190 ms a batch. A child has an interpreter
+    of its own, and a pipe carries only texts and vectors.
+
+    The child starts on first use and loads the models once. One request at a time goes through
+    the pipes; `FairEncoder`'s single thread makes nearly all of them. If the child dies, it is
+    started again and the request is sent once more.
+    """
+
+    def __init__(self, model: str, threads: int) -> None:
+        super().__init__(model)
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._child: subprocess.Popen | None = None
+        self._to_child: Connection | None = None
+        self._from_child: Connection | None = None
+
+    @cached_property
+    def _encoders(self) -> list[_RemoteEncoder]:  # type: ignore[override]
+        return [_RemoteEncoder(self, number, dim) for number, dim in enumerate(self.call(None, "dims"))]
+
+    def call(self, encoder: int | None, method: str, *args: Any) -> Any:
+        with self._lock:
+            for attempt in range(2):
+                if self._child is None or self._child.poll() is not None:
+                    self._start()
+                try:
+                    self._to_child.send((encoder, method, args))  # type: ignore[union-attr]
+                    succeeded, value = self._from_child.recv()  # type: ignore[union-attr]
+                    break
+                except (EOFError, OSError):
+                    self._stop()
+            else:
+                raise ModelProcessError("the embedding models' process stopped twice while answering")
+        if not succeeded:
+            raise value
+        return value
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    def _start(self) -> None:
+        """A fresh interpreter running `serve_models` on two pipes of its own. Not multiprocessing's spawn: that
+        re-runs the parent's main module in the child, which is whatever script imported RegKB."""
+        theirs_in, ours_out = os.pipe()
+        ours_in, theirs_out = os.pipe()
+        command = "import sys; from index.serving import serve_models; serve_models(*sys.argv[1:])"
+        self._child = subprocess.Popen([sys.executable, "-c", command, str(theirs_in), str(theirs_out),
+                                        self.model_id, str(self.threads)], pass_fds=(theirs_in, theirs_out))
+        os.close(theirs_in)
+        os.close(theirs_out)
+        self._to_child, self._from_child = Connection(ours_out, readable=False), Connection(ours_in, writable=False)
+
+    def _stop(self) -> None:
+        for connection in (self._to_child, self._from_child):
+            if connection is not None:
+                connection.close()  # the child reads end-of-file and returns
+        if self._child is not None:
+            try:
+                self._child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._child.kill()
+                self._child.wait()
+        self._child = self._to_child = self._from_child = None
+
+
+@dataclass(frozen=True)
+class _RemoteEncoder:
+    """One model of a `ModelProcess`, as `Embedder` sees an encoder."""
+
+    process: ModelProcess
+    number: int
+    dim: int
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self.process.call(self.number, "passages", texts)
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return self.process.call(self.number, "queries", texts)
+
+    def tokens(self, text: str) -> int:
+        return self.process.call(self.number, "tokens", text)
+
+
+def serve_models(requests_fd: str, answers_fd: str, model: str, threads: str) -> None:
+    """The child's loop: load the models, then answer (encoder, method, args) until the parent hangs up."""
+    import torch
+
+    torch.set_num_threads(int(threads))
+    requests, answers = Connection(int(requests_fd), writable=False), Connection(int(answers_fd), readable=False)
+    encoders = Embedder(model)._encoders
+    while True:
+        try:
+            encoder, method, args = requests.recv()
+        except EOFError:
+            return
+        try:
+            value = [e.dim for e in encoders] if method == "dims" else getattr(encoders[encoder], method)(*args)
+        except Exception as error:  # the parent raises it where it asked
+            answers.send((False, error))
+        else:
+            answers.send((True, value))
 
 
 @dataclass(eq=False)

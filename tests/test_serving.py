@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -16,7 +19,7 @@ from fastapi.testclient import TestClient
 from bench.common import free_port
 from bench.load_api import api_server
 from index.api import ApiConfig, RequestLimits, create_app
-from index.serving import CLIENT, FairEncoder
+from index.serving import CLIENT, FairEncoder, ModelProcess
 
 # -- the encoder's fair queue ------------------------------------------------------------------------
 
@@ -31,6 +34,19 @@ def test_queued_queries_get_the_vectors_a_single_query_gets(embedder):
         encoder.close()
     for question, vector in zip(questions, queued):
         np.testing.assert_allclose(vector, embedder.query(question), atol=1e-5)
+
+
+def test_the_models_process_gives_the_embedders_vectors_tokens_and_errors(embedder):
+    question = "Can we use emotion recognition on our employees?"
+    models = ModelProcess(embedder.model_id, threads=1)
+    try:
+        assert models.dims == embedder.dims and models.tokens(question) == embedder.tokens(question)
+        np.testing.assert_allclose(models.query(question), embedder.query(question), atol=1e-5)
+        np.testing.assert_allclose(models.passages([question]), embedder.passages([question]), atol=1e-5)
+        with pytest.raises(AttributeError):
+            models.call(0, "no_such_method")
+    finally:
+        models.close()
 
 
 class GatedModel:
@@ -177,6 +193,19 @@ def test_connections_that_never_finish_their_headers_do_not_lock_readers_out(gua
     finally:
         for s in stalled:
             s.close()
+
+
+def test_the_server_embeds_in_a_child_process_and_starts_it_again_if_it_dies(mini_index):
+    port = free_port()
+    with api_server(mini_index.data_dir, port) as server:
+        search = {"q": "obligations of providers", "k": "3"}
+        assert httpx.get(f"http://127.0.0.1:{port}/search", params=search, timeout=60).status_code == 200
+        children = {int(pid) for task in Path(f"/proc/{server.pid}/task").iterdir()
+                    for pid in (task / "children").read_text().split()}  # each thread's own children
+        [child] = [pid for pid in children if b"serve_models" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        os.kill(child, signal.SIGKILL)
+        again = httpx.get(f"http://127.0.0.1:{port}/search", params=search, timeout=60)
+        assert again.status_code == 200 and again.json()["results"]
 
 
 def test_a_malformed_request_gets_a_json_400(guarded_server):
