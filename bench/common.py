@@ -73,7 +73,7 @@ def process_memory_mb(pid: int | str = "self") -> tuple[float, float]:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         for n, key in enumerate(("VmRSS", "VmHWM")):
-            totals[n] += int(fields[key].split()[0]) / 1024
+            totals[n] += int(fields.get(key, "0 kB").split()[0]) / 1024  # a zombie has neither
     return totals[0], totals[1]
 
 

@@ -59,7 +59,7 @@ from index.retrieval.embedder import Embedder
 from index.retrieval.progress import read_progress
 from index.retrieval.search import MAX_QUERY_CHARS, Evidence, QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
-from index.serving import CLIENT, FairEncoder, GuardedH11Protocol, ModelProcess
+from index.serving import CLIENT, FairEncoder, GuardedH11Protocol, ModelProcess, ModelProcessError
 
 MAX_API_K = 50
 MAX_DESCRIPTION_CHARS = 4_000
@@ -524,6 +524,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(QueryError, handler(400, "bad_query"))
     app.add_exception_handler(IndexUnavailable, handler(503, "index_unavailable"))
+    app.add_exception_handler(ModelProcessError, handler(503, "model_unavailable"))
     app.add_exception_handler(RequestValidationError, bad_parameters)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, bug)

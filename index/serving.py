@@ -25,6 +25,8 @@ import asyncio
 import contextvars
 import json
 import os
+import pickle
+import signal
 import subprocess
 import sys
 import threading
@@ -52,7 +54,12 @@ class QueryEncoder(Protocol):
 
 
 class ModelProcessError(RuntimeError):
-    """The models' process died twice running one request (a crash or the kernel's OOM killer), or never started."""
+    """The models could not be loaded, their process died twice running one request (a crash, the kernel's OOM
+    killer) or did not answer in time, or it was asked after `close()`. The API answers 503."""
+
+
+CALL_TIMEOUT = 300.0  # seconds for the child to load the models or answer one request: far above the 16 s of the
+# register's 228 passages, the longest request there is; past it the child is killed rather than waited on
 
 
 class ModelProcess(Embedder):
@@ -77,6 +84,7 @@ class ModelProcess(Embedder):
         self._child: subprocess.Popen | None = None
         self._to_child: Connection | None = None
         self._from_child: Connection | None = None
+        self._closed = False
 
     @cached_property
     def _encoders(self) -> list[_RemoteEncoder]:  # type: ignore[override]
@@ -85,11 +93,13 @@ class ModelProcess(Embedder):
     def call(self, encoder: int | None, method: str, *args: Any) -> Any:
         with self._lock:
             for attempt in range(2):
+                if self._closed:
+                    raise ModelProcessError("the embedding models' process is closed (the server is stopping)")
                 if self._child is None or self._child.poll() is not None:
                     self._start()
                 try:
                     self._to_child.send((encoder, method, args))  # type: ignore[union-attr]
-                    succeeded, value = self._from_child.recv()  # type: ignore[union-attr]
+                    succeeded, value = self._answer()
                     break
                 except (EOFError, OSError):
                     self._stop()
@@ -101,19 +111,35 @@ class ModelProcess(Embedder):
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._stop()
+
+    def _answer(self) -> tuple[bool, Any]:
+        if not self._from_child.poll(CALL_TIMEOUT):  # type: ignore[union-attr]
+            self._stop()
+            raise ModelProcessError(f"the embedding models' process did not answer within {CALL_TIMEOUT:.0f} s")
+        return self._from_child.recv()  # type: ignore[union-attr]
 
     def _start(self) -> None:
         """A fresh interpreter running `serve_models` on two pipes of its own. Not multiprocessing's spawn: that
         re-runs the parent's main module in the child, which is whatever script imported RegKB."""
         theirs_in, ours_out = os.pipe()
         ours_in, theirs_out = os.pipe()
-        command = "import sys; from index.serving import serve_models; serve_models(*sys.argv[1:])"
-        self._child = subprocess.Popen([sys.executable, "-c", command, str(theirs_in), str(theirs_out),
-                                        self.model_id, str(self.threads)], pass_fds=(theirs_in, theirs_out))
-        os.close(theirs_in)
-        os.close(theirs_out)
         self._to_child, self._from_child = Connection(ours_out, readable=False), Connection(ours_in, writable=False)
+        command = "import sys; from index.serving import serve_models; serve_models(*sys.argv[1:])"
+        try:
+            self._child = subprocess.Popen([sys.executable, "-c", command, str(theirs_in), str(theirs_out),
+                                            self.model_id, str(self.threads)], pass_fds=(theirs_in, theirs_out))
+        finally:
+            os.close(theirs_in)
+            os.close(theirs_out)
+        try:
+            loaded, error = self._answer()  # the child's first word: the models loaded, or why not
+        except EOFError:
+            loaded, error = False, "it exited while loading them (the server log has its traceback)"
+        if not loaded:
+            self._stop()
+            raise ModelProcessError(f"the embedding models {self.model_id!r} could not be loaded: {error}")
 
     def _stop(self) -> None:
         for connection in (self._to_child, self._from_child):
@@ -147,12 +173,20 @@ class _RemoteEncoder:
 
 
 def serve_models(requests_fd: str, answers_fd: str, model: str, threads: str) -> None:
-    """The child's loop: load the models, then answer (encoder, method, args) until the parent hangs up."""
-    import torch
+    """The child's loop: load the models, say so, then answer (encoder, method, args) until the parent hangs up.
 
-    torch.set_num_threads(int(threads))
+    Ctrl-C reaches the whole process group: the child leaves stopping to its parent, which closes the pipes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     requests, answers = Connection(int(requests_fd), writable=False), Connection(int(answers_fd), readable=False)
-    encoders = Embedder(model)._encoders
+    try:
+        import torch
+
+        torch.set_num_threads(int(threads))
+        encoders = Embedder(model)._encoders
+    except Exception as error:
+        answers.send((False, f"{type(error).__name__}: {error}"))
+        return
+    answers.send((True, None))
     while True:
         try:
             encoder, method, args = requests.recv()
@@ -161,9 +195,17 @@ def serve_models(requests_fd: str, answers_fd: str, model: str, threads: str) ->
         try:
             value = [e.dim for e in encoders] if method == "dims" else getattr(encoders[encoder], method)(*args)
         except Exception as error:  # the parent raises it where it asked
-            answers.send((False, error))
+            answers.send((False, _picklable(error)))
         else:
             answers.send((True, value))
+
+
+def _picklable(error: Exception) -> Exception:
+    try:
+        pickle.dumps(error)
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
 
 
 @dataclass(eq=False)
@@ -233,8 +275,13 @@ class FairEncoder:
             self._wake.notify()
 
     def _serve(self) -> None:
-        while batch := self._next_batch():
-            self._encode(batch)
+        try:
+            while batch := self._next_batch():
+                self._encode(batch)
+        finally:  # should this thread ever die, the next query starts another rather than waiting for it
+            with self._wake:
+                if self._worker is threading.current_thread():
+                    self._worker = None
 
     def _next_batch(self) -> list[_Pending]:
         """Queries of similar length, the least-served client's first; [] once closed and drained."""
@@ -247,7 +294,9 @@ class FairEncoder:
             batch: list[_Pending] = []
             for client in clients:
                 head = self._waiting[client][0]
-                head.tokens = head.tokens or self._embedder.tokens(head.text)
+                if not head.tokens and not self._count(head):
+                    self._waiting[client].popleft()
+                    continue
                 if batch and not self._fits(batch, head):
                     continue
                 if not batch:
@@ -258,6 +307,16 @@ class FairEncoder:
                     break
             self._forget_idle()
             return batch
+
+    def _count(self, pending: _Pending) -> bool:
+        """Its tokens counted, or its request told why they could not be (the models' process is gone)."""
+        try:
+            pending.tokens = self._embedder.tokens(pending.text)
+        except Exception as error:
+            pending.error = error
+            pending.done.set()
+            return False
+        return True
 
     def _fits(self, batch: list[_Pending], pending: _Pending) -> bool:
         """Padded to its longest query, a batch costs its size times that length."""

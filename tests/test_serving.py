@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from bench.common import free_port
 from bench.load_api import api_server
 from index.api import ApiConfig, RequestLimits, create_app
-from index.serving import CLIENT, FairEncoder, ModelProcess
+from index.serving import CLIENT, FairEncoder, ModelProcess, ModelProcessError
 
 # -- the encoder's fair queue ------------------------------------------------------------------------
 
@@ -47,6 +47,36 @@ def test_the_models_process_gives_the_embedders_vectors_tokens_and_errors(embedd
             models.call(0, "no_such_method")
     finally:
         models.close()
+
+
+def test_models_that_cannot_load_are_a_clear_error_not_a_hang():
+    models = ModelProcess("/no/such/model", threads=1)
+    started = time.monotonic()
+    with pytest.raises(ModelProcessError, match="'/no/such/model' could not be loaded"):
+        models.tokens("anything")
+    assert time.monotonic() - started < 60
+    models.close()
+    with pytest.raises(ModelProcessError, match="closed"):
+        models.tokens("anything")
+
+
+class FailingModel:
+    """A model whose process has gone: counting tokens fails, as `ModelProcess` does then."""
+
+    model_id = "failing"
+
+    def tokens(self, text: str) -> int:
+        raise ModelProcessError("the embedding models' process stopped twice while answering")
+
+
+def test_a_model_that_fails_is_each_requests_error_and_the_queue_keeps_serving():
+    encoder = FairEncoder(FailingModel())  # type: ignore[arg-type]
+    try:
+        for _ in range(2):  # the second query finds a working queue, not a dead thread
+            with pytest.raises(ModelProcessError):
+                encoder.query("obligations of providers")
+    finally:
+        encoder.close()
 
 
 class GatedModel:
