@@ -42,7 +42,9 @@ def test_the_models_process_gives_the_embedders_vectors_tokens_and_errors(embedd
     try:
         assert models.dims == embedder.dims and models.tokens(question) == embedder.tokens(question)
         np.testing.assert_allclose(models.query(question), embedder.query(question), atol=1e-5)
-        np.testing.assert_allclose(models.passages([question]), embedder.passages([question]), atol=1e-5)
+        passages = [f"Article {n}: {question}" for n in range(20)]  # more than one slice (PASSAGES_PER_CALL)
+        cosines = np.sum(models.passages(passages) * embedder.passages(passages), axis=1)
+        assert cosines.min() > 0.9999  # bfloat16 passages: a slice pads differently from the whole batch
         with pytest.raises(AttributeError):
             models.call(0, "no_such_method")
     finally:
