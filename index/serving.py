@@ -93,7 +93,7 @@ class ModelProcess(Embedder):
 
     def call(self, encoder: int | None, method: str, *args: Any) -> Any:
         with self._lock:
-            for attempt in range(2):
+            for _ in range(2):
                 if self._closed:
                     raise ModelProcessError("the embedding models' process is closed (the server is stopping)")
                 if self._child is None or self._child.poll() is not None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from index.law.catalog import Catalog
 from index.law.references import Reference, related_provisions
-from index.law.timeline import AppliesFrom, Timeline, applies_from, timeline
+from index.law.timeline import AppliesFrom, applies_from, timeline
 from index.law.versions import in_force_on, today
 from index.model import Hit
 from index.retrieval.filters import Filters
@@ -64,14 +64,9 @@ def with_related(results: list[Result], catalog: Catalog, limit: int = 8) -> lis
 
 def with_dates(results: list[Result], catalog: Catalog) -> list[Result]:
     """Each result with the dates its provision applies from, read from its act's application article."""
-    timelines: dict[str, Timeline | None] = {}
-    dated = []
-    for result in results:
-        doc_id = result.hit.chunk.doc_id
-        if doc_id not in timelines:
-            timelines[doc_id] = timeline(catalog, doc_id)
-        dated.append(replace(result, applies_from=tuple(applies_from(catalog, timelines[doc_id], result.hit.chunk.label))))
-    return dated
+    return [replace(r, applies_from=tuple(applies_from(catalog, timeline(catalog, r.hit.chunk.doc_id),
+                                                       r.hit.chunk.label)))
+            for r in results]
 
 
 def catalog_of(index: LoadedIndex, day: str = "") -> Catalog:

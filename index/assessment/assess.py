@@ -27,7 +27,7 @@ from index.assessment.matching import DESCRIPTION, Match, Matcher, description_d
 from index.config import Settings
 from index.law.catalog import Catalog
 from index.law.obligations import AI_ACT, Category, Duty, Register, check_labels, dates_for, load_register
-from index.law.timeline import AppliesFrom, Timeline, timeline
+from index.law.timeline import AppliesFrom, timeline
 from index.law.versions import today, version_on
 from index.retrieval.embedder import Embedder
 
@@ -116,7 +116,6 @@ class Assessor:
         check_labels(self.register, catalog)
         self.catalog = catalog
         self.matcher = Matcher(self.register, catalog, embedder, settings, query)
-        self._timelines: dict[str, Timeline | None] = {}
         self._dated: dict[tuple[Duty, frozenset[str]], DatedDuty] = {}  # the same for every description
 
     def assess(self, text: str, role: str | None = None, answers: Answers = Answers(), as_of: str = "") -> Assessment:
@@ -149,7 +148,7 @@ class Assessor:
     def _dated_duty(self, duty: Duty, bases: frozenset[str]) -> DatedDuty:
         """A duty with its dates and link, read from the catalog once per basis: the same for every description."""
         if (duty, bases) not in self._dated:
-            dates = tuple(dates_for(self.catalog, self._timeline(duty.doc), duty.label, set(bases)))
+            dates = tuple(dates_for(self.catalog, timeline(self.catalog, duty.doc), duty.label, set(bases)))
             chunks = self.catalog.chunks(duty.doc, duty.label)
             self._dated[duty, bases] = DatedDuty(duty, dates, f"{duty.label} {self.catalog.short_name(duty.doc)}",
                                                  chunks[0].url if chunks else "")
@@ -157,17 +156,12 @@ class Assessor:
 
     def _category_dates(self, category: Category) -> tuple[AppliesFrom, ...]:
         bases = {category.basis} if category.basis else set()
-        return tuple(dates_for(self.catalog, self._timeline(AI_ACT), category.dated_by, bases))
+        return tuple(dates_for(self.catalog, timeline(self.catalog, AI_ACT), category.dated_by, bases))
 
     def _others_bound(self, category: Category, role: str) -> list[str]:
         """The roles the category's own provision binds when it binds nobody in `role` (Article 50(1): providers)."""
         own = [d for d in self.register.duties if d.label == category.label and category.id in d.selectors]
         return [] if not own or any(role in d.roles for d in own) else [own[0].roles[0]]
-
-    def _timeline(self, doc_id: str) -> Timeline | None:
-        if doc_id not in self._timelines:
-            self._timelines[doc_id] = timeline(self.catalog, doc_id)
-        return self._timelines[doc_id]
 
     def _version(self, day: str) -> str:
         document = self.catalog.document(AI_ACT)
