@@ -34,7 +34,8 @@ from index.retrieval.search import Searcher, SearchOptions
 
 CANDIDATES = 100
 ENGINES = ("faiss", "pgvector")
-FUSION_ONLY = SearchOptions(priors=False, exact=False, define=False)  # what PgVectorStore does: glossary, then RRF
+# what PgVectorStore does: glossary, then RRF
+FUSION_ONLY = SearchOptions(priors=False, exact=False, define=False, lend=False)
 
 
 @dataclass(frozen=True)

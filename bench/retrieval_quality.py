@@ -17,7 +17,9 @@ Rows, each on the index in --data-dir (built by `python -m ingest`):
   + subject                of a question in several sentences, the embedder reads those that say what
                            it is about ("We built a chatbot.") and not its frame ("What must we do?")
   + modality               "can we" questions favour passages that prohibit, "when" ones those that
-                           say from when rules apply (the default configuration)
+                           say from when rules apply
+  + recitals lend          a recital among the first 20 passages that outranks the article passage
+                           closest to it in meaning lends that passage 0.7 of its score (the default)
   + rerank                 cross-encoder over the top 30, only when REGKB_RERANKER is set
 """
 
@@ -43,13 +45,14 @@ from index.retrieval.store import LoadedIndex  # noqa: E402
 
 WINDOW = 500
 PLAIN = SearchOptions(expand=False, priors=False, exact=False, define=False, act=False, subject=False,
-                      modality=False)
+                      modality=False, lend=False)
 GLOSSARY = replace(PLAIN, expand=True)
 PRIORS = replace(GLOSSARY, priors=True)
 EXACT = replace(PRIORS, exact=True)
 DEFINE = replace(EXACT, define=True)
 ACT = replace(DEFINE, act=True)
 SUBJECT = replace(ACT, subject=True)
+MODALITY = replace(SUBJECT, modality=True)
 STEPS: list[tuple[str, str, SearchOptions]] = [
     ("BM25 only", "lexical", PLAIN),
     ("dense only", "dense", PLAIN),
@@ -60,7 +63,8 @@ STEPS: list[tuple[str, str, SearchOptions]] = [
     ("+ definition feedback", "hybrid", DEFINE),
     ("+ act of a bare article number", "hybrid", ACT),
     ("+ subject of compound questions", "hybrid", SUBJECT),
-    ("+ can-we/when modality (default)", "hybrid", SearchOptions()),
+    ("+ can-we/when modality", "hybrid", MODALITY),
+    ("+ recitals lend to articles (default)", "hybrid", SearchOptions()),
 ]
 
 

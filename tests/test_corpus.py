@@ -102,6 +102,21 @@ def test_the_deciding_provision_leads_compound_permission_and_date_questions(cor
     assert "Article 113" in units("When do the high-risk rules apply?", 10)
 
 
+def test_recitals_explain_articles_and_an_amending_acts_those_of_the_act_it_amends(corpus_searcher):
+    index, features = corpus_searcher._snapshot()
+    explained = {}
+    for recital, article in features.explains.items():
+        key = (index.chunks[recital].doc_id, index.chunks[recital].unit)
+        explained.setdefault(key, set()).add((index.chunks[article].doc_id, index.chunks[article].unit))
+    assert ("ai-act", "Article 5") in explained[("ai-act", "Recital 44")]  # emotion recognition at work
+    assert ("gdpr", "Article 27") in explained[("gdpr", "Recital 80")]  # a representative in the Union
+    amending = {doc for (source, _), targets in explained.items() if source == "digital-omnibus-ai"
+                for doc, _ in targets}
+    assert amending == {"ai-act"}
+    in_force = [index.chunks[a] for a in features.explains.values()]
+    assert not any(chunk.valid_to for chunk in in_force)
+
+
 def test_a_french_question_gets_french_provisions_cited_the_french_way(corpus_searcher):
     hits = corpus_searcher.search("Notre agent conversationnel doit-il dire aux clients qu'il n'est pas humain ?", 5)
     first = hits[0].to_json()

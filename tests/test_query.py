@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.cross_encoders import Shape, save_untrained_cross_encoder
 from index.answers.results import ask, catalog_of, with_related
 from index.config import MINILM
 from index.retrieval.embedder import model_path
+from index.retrieval.filters import Filters
 from index.retrieval.query import (
     Act,
     Citation,
@@ -25,7 +27,14 @@ from index.retrieval.query import (
     understand,
 )
 from index.retrieval.rerank import Reranker
-from index.retrieval.search import QueryError, Searcher, SearchOptions, defined_term, modality_of
+from index.retrieval.search import (
+    RECITAL_LEND,
+    QueryError,
+    Searcher,
+    SearchOptions,
+    defined_term,
+    modality_of,
+)
 
 
 @pytest.mark.parametrize("text, references", [
@@ -162,6 +171,34 @@ def test_definitions_found_by_meaning_lend_their_term_to_bm25(mini_searcher):
 def test_recitals_lead_only_for_why_questions(mini_searcher):
     why = ask(mini_searcher, "why should mowers not frighten hedgehogs", k=3)
     assert why[0].hit.chunk.kind == "recital"
+
+
+def test_each_recital_explains_the_article_passage_closest_to_it(mini_searcher):
+    index, features = mini_searcher._snapshot()
+    links = {index.chunks[r].label: index.chunks[a].label for r, a in features.explains.items()}
+    assert links == {"Recital 1": "Article 2(1)(b)", "Recital 2": "Article 2(1)(a)"}
+
+
+def test_a_recital_lends_to_the_article_it_explains_only_when_it_outranks_it(mini_searcher):
+    index, features = mini_searcher._snapshot()
+    row = {c.label: r for r, c in enumerate(index.chunks)}
+    recital, night, prohibited = row["Recital 2"], row["Article 2(1)(a)"], row["Article 2(1)"]
+    penalties = row["Article 3(1)"]
+    found = {recital: 0.05, penalties: 0.04, night: 0.02}
+    assert features.lend(found, None) == {**found, night: 0.02 + RECITAL_LEND * 0.05}
+    assert features.lend({**found, night: 0.06}, None) == {**found, night: 0.06}  # already above it: nothing
+    filtered = np.ones(len(index.chunks), dtype=bool)
+    filtered[night] = False
+    assert features.lend(found, filtered) == found  # nothing lent past a filter
+    led = {**found, prohibited: 0.03}  # the article's best passage keeps leading it, lifted as far
+    assert features.lend(led, None) == {**led, prohibited: 0.02 + RECITAL_LEND * 0.05}
+
+
+def test_why_questions_and_filters_get_no_lent_articles(mini_searcher):
+    question = "why is mowing at night bad for neighbours and wildlife"
+    assert mini_searcher.search(question, 10) == mini_searcher.search(question, 10, options=SearchOptions(lend=False))
+    only_recitals = mini_searcher.search("mowing at night", 10, Filters(kinds=("recital",)))
+    assert only_recitals and {h.chunk.kind for h in only_recitals} == {"recital"}
 
 
 def test_rerank_without_a_model_is_a_clear_error(mini_index, embedder, monkeypatch):

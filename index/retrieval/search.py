@@ -57,6 +57,7 @@ class SearchOptions:
     act: bool = True  # "Article 50" without an act: the act the rest of the question points to
     subject: bool = True  # a question in several sentences: the embedder reads those that say what it is about
     modality: bool = True  # "can we" questions favour passages that prohibit, "when" ones those that date
+    lend: bool = True  # a recital found lends part of its score to the article passage it explains
     rerank: bool = False  # cross-encoder over the fused top candidates (needs REGKB_RERANKER)
 
 
@@ -71,6 +72,10 @@ ACT_EVIDENCE = 20  # how many of the first fused passages say which act a bare "
 DEFINITION_FEEDBACK = 10  # how many of the dense side's first passages may lend their defined term to BM25
 OTHER_LANGUAGE_PRIOR = 0.5
 MODALITY_PRIOR = 1.5  # chosen on the development set; the others measured once, after
+# Recitals lend to articles (README, "Evaluation"), chosen on the sets whose misses have been read:
+RECITAL_LEND = 0.7  # the share of a recital's score that the article passage it explains gains
+LENDERS = 20  # the first fused passages, among which a recital lends
+WEAKEST_LINKS = 10  # percent of a build's recital-article links, the least similar, not made
 # Below these cosines a model's closest passage answered none of the in-scope calibration questions (Evidence).
 MATCH_FLOOR = {MINILM: 0.40, E5: 0.834}
 
@@ -157,6 +162,8 @@ class Searcher:
         fused = reciprocal_rank_fusion([*rankings, lexical])
         if options.priors:
             fused = features.weigh(fused, plan)
+        if options.lend and plan.intent != "why":  # a "why" question's answer is the recital itself
+            fused = features.lend(fused, allowed)
         if options.modality and plan.asks:
             fused = features.favour(fused, plan.asks)
         if options.exact and plan.references:
@@ -284,15 +291,17 @@ class _ChunkFeatures:
     embedded: tuple[np.ndarray | None, ...] = ()  # per model: the rows it has vectors for; None = every row
     coverage: Coverage = Coverage((), {}, {})
     held: frozenset[str] = frozenset()  # the numbers ("2024/1689") of the acts the index holds
+    explains: dict[int, int] = field(default_factory=dict)  # recital row -> the article row it explains
 
     @classmethod
     def of(cls, index: store.LoadedIndex) -> _ChunkFeatures:
         languages = {d["doc_id"]: d.get("language", "en") for d in index.manifest.documents}
         models = tuple(index.manifest.model_id.split("+"))
         coverage = Coverage.of(index.manifest.documents, models)
+        kinds = ["definition" if in_definitions_article(c) else c.kind for c in index.chunks]
         return cls(
             units=[(c.doc_id, c.unit, c.label) for c in index.chunks],
-            kinds=["definition" if in_definitions_article(c) else c.kind for c in index.chunks],
+            kinds=kinds,
             languages=[languages.get(c.doc_id, "en") for c in index.chunks],
             terms=[defined_term(c) for c in index.chunks],
             modalities=[modality_of(c) for c in index.chunks],
@@ -302,6 +311,7 @@ class _ChunkFeatures:
             embedded=tuple(_rows_embedded_by(m, models, index) for m in models),
             coverage=coverage,
             held=frozenset(number for d in index.manifest.documents for number in acts_held_by(d)),
+            explains=explained_articles(index, kinds),
         )
 
     def unheld(self, plan: QueryPlan) -> tuple[str, ...]:
@@ -351,6 +361,32 @@ class _ChunkFeatures:
             weighted[row] = score
         return weighted
 
+    def lend(self, fused: dict[int, float], allowed: np.ndarray | None) -> dict[int, float]:
+        """An article passage that a recital among the first fused passages explains, and that ranks below it,
+        gains a share of the best such recital's score. A recital says in plain words why a rule exists (why
+        emotion recognition at work is banned), so an everyday question often finds the recital before the
+        article that decides it; the article is what the question needs.
+
+        A passage already above the recital gains nothing: lent to, the SME-support article that a recital on
+        start-ups explains outranked the transparency article a chatbot question was about. The article's
+        passage that ranked best keeps leading it (the one the question matched): "Can employers use emotion
+        recognition at work?" led with the point on biometric categorisation, lent to by its own recital. Only
+        rows the search may return gain (its filters, the day asked: the links go to the wording in force)."""
+        ranked = sorted(fused, key=lambda r: -fused[r])
+        leading: dict[tuple[str, str], int] = {}
+        for row in ranked:
+            leading.setdefault(self.units[row][:2], row)
+        lent = dict(fused)
+        for row in ranked[:LENDERS]:
+            passage = self.explains.get(row)
+            if passage is None or (allowed is not None and not allowed[passage]):
+                continue
+            if fused[row] <= fused.get(passage, 0.0):  # the question already finds the passage, and more
+                continue
+            article = leading.get(self.units[passage][:2], passage)
+            lent[article] = max(lent.get(article, 0.0), fused.get(passage, 0.0) + RECITAL_LEND * fused[row])
+        return lent
+
     def favour(self, fused: dict[int, float], asks: str) -> dict[int, float]:
         """Passages whose own wording answers the kind of question asked: one that prohibits, for "can we";
         one that says from when something applies, for "when" (read from the text: modality_of)."""
@@ -387,6 +423,43 @@ class _ChunkFeatures:
         if plan.docs:
             return doc == plan.docs[0]
         return self.documents.get(doc, "en") == plan.language
+
+
+def explained_articles(index: store.LoadedIndex, kinds: list[str]) -> dict[int, int]:
+    """Each recital's row -> the row of the article passage in force closest to it, by the last model's vectors.
+
+    Why by meaning: recitals do not cite the articles they explain, but they come in the order of the articles
+    and use their words. An amending act's recitals explain the provisions it changes, so theirs are looked for
+    in the act it amends, as consolidated. Definitions are not linked: a recital that explains a concept is
+    closest to its definition, which then led "can we" questions about the practice it defines. The weakest
+    tenth of the links are dropped (a recital on chatbots as search services was closest to a transitional
+    date). Rows a model has no vector for (zeros) are left out, so a build whose vectors are still coming has
+    fewer links, not wrong ones."""
+    amends = {d["doc_id"]: d.get("amends") or d["doc_id"] for d in index.manifest.documents}
+    recitals: dict[str, list[int]] = {}
+    articles: dict[str, list[int]] = {}
+    for row, (chunk, kind) in enumerate(zip(index.chunks, kinds)):
+        if kind == "recital":
+            recitals.setdefault(amends.get(chunk.doc_id, chunk.doc_id), []).append(row)
+        elif kind == "article" and not chunk.valid_to:
+            articles.setdefault(chunk.doc_id, []).append(row)
+    links: dict[int, tuple[int, float]] = {}
+    for doc, rows in recitals.items():
+        explaining, explained = _embedded(index, rows), _embedded(index, articles.get(doc, []))
+        if explaining[0] and explained[0]:
+            similarity = explaining[1] @ explained[1].T
+            closest = similarity.argmax(axis=1)
+            links.update({row: (explained[0][column], float(similarity[i, column]))
+                          for i, (row, column) in enumerate(zip(explaining[0], closest))})
+    weakest = set(sorted(links, key=lambda row: links[row][1])[: len(links) * WEAKEST_LINKS // 100])
+    return {row: passage for row, (passage, _) in links.items() if row not in weakest}
+
+
+def _embedded(index: store.LoadedIndex, rows: list[int]) -> tuple[list[int], np.ndarray]:
+    """The rows the last model has vectors for, and those vectors."""
+    vectors = store.vectors_of(index.dense.parts[-1], rows)
+    kept = np.flatnonzero(np.abs(vectors).sum(axis=1) > 0) if rows else np.array([], dtype=int)
+    return [rows[i] for i in kept], vectors[kept]
 
 
 def _rows_embedded_by(model: str, models: tuple[str, ...], index: store.LoadedIndex) -> np.ndarray | None:

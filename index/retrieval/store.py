@@ -145,10 +145,22 @@ def restricted_to(dense: faiss.Index, selector: faiss.IDSelector) -> faiss.Searc
 
 def stored_vectors(dense: faiss.Index) -> np.ndarray:
     """The vectors a faiss index holds (exact, HNSW or IVF), row i = chunk i."""
+    return _readable(dense).reconstruct_n(0, dense.ntotal)
+
+
+def vectors_of(dense: faiss.Index, rows: list[int]) -> np.ndarray:
+    """The vectors of some rows of a faiss index (exact, HNSW or IVF)."""
+    if not rows:
+        return np.zeros((0, dense.d), dtype=np.float32)
+    return _readable(dense).reconstruct_batch(np.array(rows, dtype=np.int64))
+
+
+def _readable(dense: faiss.Index) -> faiss.Index:
+    """The index, able to give back its vectors by row: an IVF index needs its direct map for that."""
     ivf = faiss.try_extract_index_ivf(dense)
     if ivf is not None:
         ivf.make_direct_map()
-    return dense.reconstruct_n(0, dense.ntotal)
+    return dense
 
 
 def dense_file(part: int) -> str:
