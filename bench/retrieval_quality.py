@@ -143,10 +143,10 @@ def _print(rows: list[tuple[str, dict[str, list[Outcome]]]], sets: dict[str, lis
     print(f"index {index.manifest.build_id}: {index.manifest.chunk_count} chunks, model {index.manifest.model_id}")
     for name, questions in sets.items():
         print(f"\n{name}: {len(questions)} questions")
-        print(f"{'configuration':<32} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MRR@10':>7} {'nDCG@10':>8} {'ms (median)':>12}")
+        print(f"{'configuration':<38} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MRR@10':>7} {'nDCG@10':>8} {'ms (median)':>12}")
         for label, outcomes in rows:
             m = summary(outcomes[name])
-            print(f"{label:<32} {m['recall@1']:>6.3f} {m['recall@5']:>6.3f} {m['recall@10']:>6.3f} "
+            print(f"{label:<38} {m['recall@1']:>6.3f} {m['recall@5']:>6.3f} {m['recall@10']:>6.3f} "
                   f"{m['mrr@10']:>7.3f} {m['ndcg@10']:>8.3f} {m['median_ms']:>12.1f}")
     label, outcomes = rows[-1]
     print(f"\n{label}, by the document a question is about (French questions are ai-act-fr's)")
