@@ -10,6 +10,7 @@ import pytest
 from bench.cross_encoders import Shape, save_untrained_cross_encoder
 from index.answers.results import ask, catalog_of, with_related
 from index.config import MINILM
+from index.retrieval import search
 from index.retrieval.embedder import model_path
 from index.retrieval.filters import Filters
 from index.retrieval.query import (
@@ -177,6 +178,12 @@ def test_each_recital_explains_the_article_passage_closest_to_it(mini_searcher):
     index, features = mini_searcher._snapshot()
     links = {index.chunks[r].label: index.chunks[a].label for r, a in features.explains.items()}
     assert links == {"Recital 1": "Article 2(1)(b)", "Recital 2": "Article 2(1)(a)"}
+
+
+def test_links_are_the_same_whatever_the_block_of_recitals_compared_at_once(mini_searcher, monkeypatch):
+    index, features = mini_searcher._snapshot()
+    monkeypatch.setattr(search, "LINK_BLOCK", 1)
+    assert search.explained_articles(index, features.kinds) == features.explains
 
 
 def test_a_recital_lends_to_the_article_it_explains_only_when_it_outranks_it(mini_searcher):

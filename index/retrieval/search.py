@@ -76,6 +76,7 @@ MODALITY_PRIOR = 1.5  # chosen on the development set; the others measured once,
 RECITAL_LEND = 0.7  # the share of a recital's score that the article passage it explains gains
 LENDERS = 20  # the first fused passages, among which a recital lends
 WEAKEST_LINKS = 10  # percent of a build's recital-article links, the least similar, not made
+LINK_BLOCK = 1024  # recitals compared with the articles at once when a build loads
 # Below these cosines a model's closest passage answered none of the in-scope calibration questions (Evidence).
 MATCH_FLOOR = {MINILM: 0.40, E5: 0.834}
 
@@ -367,11 +368,14 @@ class _ChunkFeatures:
         emotion recognition at work is banned), so an everyday question often finds the recital before the
         article that decides it; the article is what the question needs.
 
-        A passage already above the recital gains nothing: lent to, the SME-support article that a recital on
-        start-ups explains outranked the transparency article a chatbot question was about. The article's
-        passage that ranked best keeps leading it (the one the question matched): "Can employers use emotion
-        recognition at work?" led with the point on biometric categorisation, lent to by its own recital. Only
-        rows the search may return gain (its filters, the day asked: the links go to the wording in force)."""
+        Nothing is lent when the passage a recital explains already ranks above it: lent to, the SME-support
+        passage that a recital on start-ups explains outranked the transparency article a chatbot question was
+        about. The article then ranks as its lifted passage would, and the passage of it that ranked best keeps
+        leading it (the one the question matched): "Can employers use emotion recognition at work?" led with the
+        point on biometric categorisation, lent to by its own recital. (Lending only when the article's leading
+        passage ranks below the recital measured lower: holdout R@5 0.900 against 0.925, amended MRR 0.657
+        against 0.694.) Only rows the search may return gain (its filters, the day asked: the links go to
+        the wording in force today)."""
         ranked = sorted(fused, key=lambda r: -fused[r])
         leading: dict[tuple[str, str], int] = {}
         for row in ranked:
@@ -426,7 +430,8 @@ class _ChunkFeatures:
 
 
 def explained_articles(index: store.LoadedIndex, kinds: list[str]) -> dict[int, int]:
-    """Each recital's row -> the row of the article passage in force closest to it, by the last model's vectors.
+    """Each recital's row -> the row of the article passage in force closest to it, by the vectors of the model
+    that embeds the most passages.
 
     Why by meaning: recitals do not cite the articles they explain, but they come in the order of the articles
     and use their words. An amending act's recitals explain the provisions it changes, so theirs are looked for
@@ -435,7 +440,9 @@ def explained_articles(index: store.LoadedIndex, kinds: list[str]) -> dict[int, 
     tenth of the links are dropped (a recital on chatbots as search services was closest to a transitional
     date). Rows a model has no vector for (zeros) are left out, so a build whose vectors are still coming has
     fewer links, not wrong ones."""
-    amends = {d["doc_id"]: d.get("amends") or d["doc_id"] for d in index.manifest.documents}
+    held = {d["doc_id"] for d in index.manifest.documents}
+    amends = {d["doc_id"]: d["doc_id"] if d.get("amends") not in held else d["amends"]
+              for d in index.manifest.documents}
     recitals: dict[str, list[int]] = {}
     articles: dict[str, list[int]] = {}
     for row, (chunk, kind) in enumerate(zip(index.chunks, kinds)):
@@ -443,22 +450,33 @@ def explained_articles(index: store.LoadedIndex, kinds: list[str]) -> dict[int, 
             recitals.setdefault(amends.get(chunk.doc_id, chunk.doc_id), []).append(row)
         elif kind == "article" and not chunk.valid_to:
             articles.setdefault(chunk.doc_id, []).append(row)
+    part = _widest_model(index)
     links: dict[int, tuple[int, float]] = {}
     for doc, rows in recitals.items():
-        explaining, explained = _embedded(index, rows), _embedded(index, articles.get(doc, []))
-        if explaining[0] and explained[0]:
-            similarity = explaining[1] @ explained[1].T
-            closest = similarity.argmax(axis=1)
-            links.update({row: (explained[0][column], float(similarity[i, column]))
-                          for i, (row, column) in enumerate(zip(explaining[0], closest))})
+        recital_rows, recital_vectors = _embedded(index, part, rows)
+        article_rows, article_vectors = _embedded(index, part, articles.get(doc, []))
+        if not recital_rows or not article_rows:
+            continue
+        for start in range(0, len(recital_rows), LINK_BLOCK):  # a block at a time: recitals x articles can be big
+            similarity = recital_vectors[start:start + LINK_BLOCK] @ article_vectors.T
+            for row, scores in zip(recital_rows[start:start + LINK_BLOCK], similarity):
+                closest = int(scores.argmax())
+                links[row] = (article_rows[closest], float(scores[closest]))
     weakest = set(sorted(links, key=lambda row: links[row][1])[: len(links) * WEAKEST_LINKS // 100])
     return {row: passage for row, (passage, _) in links.items() if row not in weakest}
 
 
-def _embedded(index: store.LoadedIndex, rows: list[int]) -> tuple[list[int], np.ndarray]:
-    """The rows the last model has vectors for, and those vectors."""
-    vectors = store.vectors_of(index.dense.parts[-1], rows)
-    kept = np.flatnonzero(np.abs(vectors).sum(axis=1) > 0) if rows else np.array([], dtype=int)
+def _widest_model(index: store.LoadedIndex) -> int:
+    """The model that embeds the most passages (E5, which reads French too), the last one on a tie."""
+    models = tuple(index.manifest.model_id.split("+"))
+    covered = [sum(d["chunks"] for d in index.manifest.documents if m in embedded_models(d, models)) for m in models]
+    return max(range(len(models)), key=lambda part: (covered[part], part))
+
+
+def _embedded(index: store.LoadedIndex, part: int, rows: list[int]) -> tuple[list[int], np.ndarray]:
+    """The rows one model has vectors for (the others hold zeros), and those vectors."""
+    vectors = store.vectors_of(index.dense.parts[part], rows)
+    kept = np.flatnonzero(np.abs(vectors).sum(axis=1) > 0)
     return [rows[i] for i in kept], vectors[kept]
 
 
