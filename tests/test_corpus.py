@@ -117,6 +117,17 @@ def test_recitals_explain_articles_and_an_amending_acts_those_of_the_act_it_amen
     assert not any(chunk.valid_to for chunk in in_force)
 
 
+def test_on_a_day_before_the_amendment_a_recital_lends_to_the_wording_of_that_day(corpus_searcher):
+    index, features = corpus_searcher._snapshot()
+    recital, today = next((r, a) for r, a in features.explains.items() if index.chunks[a].valid_from
+                          and features.wordings.get((index.chunks[a].doc_id, index.chunks[a].label), ()) != (a,))
+    before = features.in_force_on("2026-01-01")
+    lent = features.lend({recital: 0.05}, before)
+    (then,) = set(lent) - {recital}
+    assert index.chunks[then].label == index.chunks[today].label and index.chunks[then].valid_to == "2026-07-27"
+    assert set(features.lend({recital: 0.05}, features.in_force_on("2026-12-01"))) == {recital, today}
+
+
 def test_a_french_question_gets_french_provisions_cited_the_french_way(corpus_searcher):
     hits = corpus_searcher.search("Notre agent conversationnel doit-il dire aux clients qu'il n'est pas humain ?", 5)
     first = hits[0].to_json()

@@ -293,6 +293,7 @@ class _ChunkFeatures:
     coverage: Coverage = Coverage((), {}, {})
     held: frozenset[str] = frozenset()  # the numbers ("2024/1689") of the acts the index holds
     explains: dict[int, int] = field(default_factory=dict)  # recital row -> the article row it explains
+    wordings: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)  # (doc, label) -> its dated rows
 
     @classmethod
     def of(cls, index: store.LoadedIndex) -> _ChunkFeatures:
@@ -313,6 +314,7 @@ class _ChunkFeatures:
             coverage=coverage,
             held=frozenset(number for d in index.manifest.documents for number in acts_held_by(d)),
             explains=explained_articles(index, kinds),
+            wordings=dated_wordings(index),
         )
 
     def unheld(self, plan: QueryPlan) -> tuple[str, ...]:
@@ -374,22 +376,31 @@ class _ChunkFeatures:
         leading it (the one the question matched): "Can employers use emotion recognition at work?" led with the
         point on biometric categorisation, lent to by its own recital. (Lending only when the article's leading
         passage ranks below the recital measured lower: holdout R@5 0.900 against 0.925, amended MRR 0.657
-        against 0.694.) Only rows the search may return gain (its filters, the day asked: the links go to
-        the wording in force today)."""
+        against 0.694.) Only rows the search may return gain (its filters, the day asked: a link to today's
+        wording goes to the provision's wording of that day)."""
         ranked = sorted(fused, key=lambda r: -fused[r])
         leading: dict[tuple[str, str], int] = {}
         for row in ranked:
             leading.setdefault(self.units[row][:2], row)
         lent = dict(fused)
         for row in ranked[:LENDERS]:
-            passage = self.explains.get(row)
-            if passage is None or (allowed is not None and not allowed[passage]):
+            passage = self._on_the_day(self.explains.get(row), allowed, fused)
+            if passage is None:
                 continue
             if fused[row] <= fused.get(passage, 0.0):  # the question already finds the passage, and more
                 continue
             article = leading.get(self.units[passage][:2], passage)
             lent[article] = max(lent.get(article, 0.0), fused.get(passage, 0.0) + RECITAL_LEND * fused[row])
         return lent
+
+    def _on_the_day(self, passage: int | None, allowed: np.ndarray | None, fused: dict[int, float]) -> int | None:
+        """The linked passage, or where the search may not return it (the day asked is before an amendment
+        gave it its wording), the wording of the same provision that it may return, if any."""
+        if passage is None or allowed is None or allowed[passage]:
+            return passage
+        doc, _, label = self.units[passage]
+        others = [row for row in self.wordings.get((doc, label), ()) if allowed[row]]
+        return max(others, key=lambda row: fused.get(row, 0.0), default=None)
 
     def favour(self, fused: dict[int, float], asks: str) -> dict[int, float]:
         """Passages whose own wording answers the kind of question asked: one that prohibits, for "can we";
@@ -464,6 +475,15 @@ def explained_articles(index: store.LoadedIndex, kinds: list[str]) -> dict[int, 
                 links[row] = (article_rows[closest], float(scores[closest]))
     weakest = set(sorted(links, key=lambda row: links[row][1])[: len(links) * WEAKEST_LINKS // 100])
     return {row: passage for row, (passage, _) in links.items() if row not in weakest}
+
+
+def dated_wordings(index: store.LoadedIndex) -> dict[tuple[str, str], tuple[int, ...]]:
+    """(doc, label) -> the rows of each wording an amendment dated, so a link to today's finds another day's."""
+    rows: dict[tuple[str, str], list[int]] = {}
+    for row, chunk in enumerate(index.chunks):
+        if chunk.valid_from or chunk.valid_to:
+            rows.setdefault((chunk.doc_id, chunk.label), []).append(row)
+    return {key: tuple(found) for key, found in rows.items()}
 
 
 def _widest_model(index: store.LoadedIndex) -> int:
