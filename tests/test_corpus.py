@@ -115,6 +115,9 @@ def test_recitals_explain_articles_and_an_amending_acts_those_of_the_act_it_amen
     assert amending == {"ai-act"}
     in_force = [index.chunks[a] for a in features.explains.values()]
     assert not any(chunk.valid_to for chunk in in_force)
+    assert {features.kinds[a] for a in features.explains.values()} == {"article"}  # no definition is a target
+    recitals = sum(kind == "recital" for kind in features.kinds)
+    assert len(features.explains) == recitals - recitals // 10  # the weakest tenth is not linked
 
 
 def test_on_a_day_before_the_amendment_a_recital_lends_to_the_wording_of_that_day(corpus_searcher):
