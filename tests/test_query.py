@@ -183,7 +183,7 @@ def test_each_recital_explains_the_article_passage_closest_to_it(mini_searcher):
 def test_links_are_the_same_whatever_the_block_of_recitals_compared_at_once(mini_searcher, monkeypatch):
     index, features = mini_searcher._snapshot()
     monkeypatch.setattr(search, "LINK_BLOCK", 1)
-    assert search.explained_articles(index, features.kinds) == features.explains
+    assert search.explained_articles(index, features.kinds, features.embedded) == features.explains
 
 
 def test_a_recital_lends_to_the_article_it_explains_only_when_it_outranks_it(mini_searcher):

@@ -301,6 +301,7 @@ class _ChunkFeatures:
         models = tuple(index.manifest.model_id.split("+"))
         coverage = Coverage.of(index.manifest.documents, models)
         kinds = ["definition" if in_definitions_article(c) else c.kind for c in index.chunks]
+        embedded = tuple(_rows_embedded_by(m, models, index) for m in models)
         return cls(
             units=[(c.doc_id, c.unit, c.label) for c in index.chunks],
             kinds=kinds,
@@ -310,10 +311,10 @@ class _ChunkFeatures:
             documents=languages,
             valid_from=np.array([c.valid_from for c in index.chunks], dtype=str),
             valid_to=np.array([c.valid_to for c in index.chunks], dtype=str),
-            embedded=tuple(_rows_embedded_by(m, models, index) for m in models),
+            embedded=embedded,
             coverage=coverage,
             held=frozenset(number for d in index.manifest.documents for number in acts_held_by(d)),
-            explains=explained_articles(index, kinds),
+            explains=explained_articles(index, kinds, embedded),
             wordings=dated_wordings(index),
         )
 
@@ -440,34 +441,39 @@ class _ChunkFeatures:
         return self.documents.get(doc, "en") == plan.language
 
 
-def explained_articles(index: store.LoadedIndex, kinds: list[str]) -> dict[int, int]:
+def explained_articles(index: store.LoadedIndex, kinds: list[str],
+                       embedded: tuple[np.ndarray | None, ...]) -> dict[int, int]:
     """Each recital's row -> the row of the article passage in force closest to it, by the vectors of the model
-    that embeds the most passages.
+    that embeds the most passages (E5, which reads French too; the last one on a tie).
 
     Why by meaning: recitals do not cite the articles they explain, but they come in the order of the articles
     and use their words. An amending act's recitals explain the provisions it changes, so theirs are looked for
     in the act it amends, as consolidated. Definitions are not linked: a recital that explains a concept is
     closest to its definition, which then led "can we" questions about the practice it defines. The weakest
     tenth of the links are dropped (a recital on chatbots as search services was closest to a transitional
-    date). Rows a model has no vector for (zeros) are left out, so a build whose vectors are still coming has
-    fewer links, not wrong ones."""
+    date). Rows the model has no vector for yet (`embedded`, per model) are left out, so a build whose vectors
+    are still coming has fewer links, not wrong ones."""
     held = {d["doc_id"] for d in index.manifest.documents}
     amends = {d["doc_id"]: d["doc_id"] if d.get("amends") not in held else d["amends"]
               for d in index.manifest.documents}
+    part = max(range(len(embedded)), key=lambda p: (len(kinds) if embedded[p] is None else embedded[p].sum(), p))
+    has_vector = embedded[part]
     recitals: dict[str, list[int]] = {}
     articles: dict[str, list[int]] = {}
     for row, (chunk, kind) in enumerate(zip(index.chunks, kinds)):
+        if has_vector is not None and not has_vector[row]:
+            continue
         if kind == "recital":
             recitals.setdefault(amends.get(chunk.doc_id, chunk.doc_id), []).append(row)
         elif kind == "article" and not chunk.valid_to:
             articles.setdefault(chunk.doc_id, []).append(row)
-    part = _widest_model(index)
     links: dict[int, tuple[int, float]] = {}
-    for doc, rows in recitals.items():
-        recital_rows, recital_vectors = _embedded(index, part, rows)
-        article_rows, article_vectors = _embedded(index, part, articles.get(doc, []))
-        if not recital_rows or not article_rows:
+    for doc, recital_rows in recitals.items():
+        article_rows = articles.get(doc, [])
+        if not article_rows:
             continue
+        recital_vectors = store.vectors_of(index.dense.parts[part], recital_rows)
+        article_vectors = store.vectors_of(index.dense.parts[part], article_rows)
         for start in range(0, len(recital_rows), LINK_BLOCK):  # a block at a time: recitals x articles can be big
             similarity = recital_vectors[start:start + LINK_BLOCK] @ article_vectors.T
             for row, scores in zip(recital_rows[start:start + LINK_BLOCK], similarity):
@@ -484,20 +490,6 @@ def dated_wordings(index: store.LoadedIndex) -> dict[tuple[str, str], tuple[int,
         if chunk.valid_from or chunk.valid_to:
             rows.setdefault((chunk.doc_id, chunk.label), []).append(row)
     return {key: tuple(found) for key, found in rows.items()}
-
-
-def _widest_model(index: store.LoadedIndex) -> int:
-    """The model that embeds the most passages (E5, which reads French too), the last one on a tie."""
-    models = tuple(index.manifest.model_id.split("+"))
-    covered = [sum(d["chunks"] for d in index.manifest.documents if m in embedded_models(d, models)) for m in models]
-    return max(range(len(models)), key=lambda part: (covered[part], part))
-
-
-def _embedded(index: store.LoadedIndex, part: int, rows: list[int]) -> tuple[list[int], np.ndarray]:
-    """The rows one model has vectors for (the others hold zeros), and those vectors."""
-    vectors = store.vectors_of(index.dense.parts[part], rows)
-    kept = np.flatnonzero(np.abs(vectors).sum(axis=1) > 0)
-    return [rows[i] for i in kept], vectors[kept]
 
 
 def _rows_embedded_by(model: str, models: tuple[str, ...], index: store.LoadedIndex) -> np.ndarray | None:
