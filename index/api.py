@@ -446,7 +446,10 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         """200 while an index is served ("degraded", with the `problem`, when `current` names a build that
         failed to load and the last good one is served); 503 (with the command to run) when none is. `stage`
         says what a cold ingest has embedded so far ("lexical": BM25 alone; "partial": the fast model too) and
-        `embedding` how long the rest will take."""
+        `embedding` how long the rest will take. 503 too when the embedding models cannot answer (their process
+        failed to restart): searches would be 503 then, and a load balancer should know."""
+        if isinstance(model, ModelProcess):
+            model.check()
         manifest = searcher.index.manifest
         problem = without_paths(searcher.live.problem)
         progress = read_progress(searcher.settings)

@@ -7,9 +7,9 @@ Three guards, each against one way a single process can be starved:
   interpreter made each batch of questions wait for the GIL between torch's operations.
 - `FairEncoder`: the model is one thread (see its docstring), so whoever fills
   its queue decides everyone's latency. Queries are served by fair queuing on
-  their cost in model tokens: the client that has spent least goes next, a batch
-  holds queries of similar length (a short question padded to a 300-token one
-  costs what that one costs). A client that fills the queue waits behind itself,
+  the model's time: the client that has used least goes next, a batch holds
+  queries of similar length (a short question padded to a 300-token one costs
+  what that one costs). A client that fills the queue waits behind itself,
   not others in front of it. Clients are told apart by address (behind a proxy
   elsewhere than on this machine, set FORWARDED_ALLOW_IPS so uvicorn reads X-Forwarded-For).
 - `GuardedH11Protocol`: uvicorn's HTTP/1.1 protocol with a deadline for the
@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -86,6 +87,7 @@ class ModelProcess(Embedder):
         self._to_child: Connection | None = None
         self._from_child: Connection | None = None
         self._closed = False
+        self.problem = ""  # why the last call failed; "" once one succeeds
 
     @cached_property
     def _encoders(self) -> list[_RemoteEncoder]:  # type: ignore[override]
@@ -93,22 +95,34 @@ class ModelProcess(Embedder):
 
     def call(self, encoder: int | None, method: str, *args: Any) -> Any:
         with self._lock:
-            for _ in range(2):
-                if self._closed:
-                    raise ModelProcessError("the embedding models' process is closed (the server is stopping)")
-                if self._child is None or self._child.poll() is not None:
-                    self._start()
-                try:
-                    self._to_child.send((encoder, method, args))  # type: ignore[union-attr]
-                    succeeded, value = self._answer()
-                    break
-                except (EOFError, OSError):
-                    self._stop()
-            else:
-                raise ModelProcessError("the embedding models' process stopped twice while answering")
+            try:
+                succeeded, value = self._call(encoder, method, args)
+            except ModelProcessError as error:
+                self.problem = str(error)
+                raise
+            self.problem = ""
         if not succeeded:
             raise value
         return value
+
+    def check(self) -> None:
+        """Raise `ModelProcessError` if the models cannot answer now; after a failure, try them again (a health
+        check that only repeated the last failure would keep a server out of its load balancer for good)."""
+        if self.problem:
+            self.call(None, "dims")
+
+    def _call(self, encoder: int | None, method: str, args: tuple[Any, ...]) -> tuple[bool, Any]:
+        for _ in range(2):
+            if self._closed:
+                raise ModelProcessError("the embedding models' process is closed (the server is stopping)")
+            if self._child is None or self._child.poll() is not None:
+                self._start()
+            try:
+                self._to_child.send((encoder, method, args))  # type: ignore[union-attr]
+                return self._answer()
+            except (EOFError, OSError):
+                self._stop()
+        raise ModelProcessError("the embedding models' process stopped twice while answering")
 
     def close(self) -> None:
         with self._lock:
@@ -242,8 +256,8 @@ class FairEncoder:
         self.max_batch, self.batch_tokens = max_batch, batch_tokens
         self._embedder = embedder
         self._waiting: dict[str, deque[_Pending]] = {}
-        self._spent: dict[str, int] = {}  # tokens encoded per client (start-time fair queuing)
-        self._virtual = 0  # what the client served last had spent before it: where a newly active client starts
+        self._spent: dict[str, float] = {}  # the model's seconds spent per client (start-time fair queuing)
+        self._virtual = 0.0  # what the client served last had spent before it: where a newly active client starts
         self._wake = threading.Condition()
         self._worker: threading.Thread | None = None
         self._stopping = False
@@ -283,7 +297,9 @@ class FairEncoder:
     def _serve(self) -> None:
         try:
             while batch := self._next_batch():
+                started = time.perf_counter()
                 self._encode(batch)
+                self._charge(batch, time.perf_counter() - started)
         finally:  # should this thread ever die, the next query starts another rather than waiting for it
             with self._wake:
                 if self._worker is threading.current_thread():
@@ -308,10 +324,8 @@ class FairEncoder:
                 if not batch:
                     self._virtual = self._spent[client]
                 batch.append(self._waiting[client].popleft())
-                self._spent[client] += head.tokens
                 if len(batch) == self.max_batch:
                     break
-            self._forget_idle()
             return batch
 
     def _count(self, pending: _Pending) -> bool:
@@ -329,6 +343,17 @@ class FairEncoder:
         longest = max(pending.tokens, *(p.tokens for p in batch))
         similar = pending.tokens <= 2 * batch[0].tokens + 32  # questions of 10 to 60 tokens batch together
         return similar and (len(batch) + 1) * longest <= self.batch_tokens
+
+    def _charge(self, batch: list[_Pending], seconds: float) -> None:
+        """Each query of a batch pays an equal share of the batch's time, which is what the model spent on it.
+
+        Not its tokens: a batch is padded to its longest query, a long one cannot share its pass with short
+        ones, and attention grows faster than length, so a long question costs the model more than its tokens
+        say, and clients sending only long questions took more than their share (README, "Load")."""
+        with self._wake:
+            for pending in batch:
+                self._spent[pending.client] += seconds / len(batch)
+            self._forget_idle()
 
     def _forget_idle(self) -> None:
         """Clients with nothing waiting and no more spent than the virtual time would restart at it anyway."""

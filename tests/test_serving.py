@@ -62,6 +62,21 @@ def test_models_that_cannot_load_are_a_clear_error_not_a_hang():
         models.tokens("anything")
 
 
+def test_healthz_is_503_while_the_models_cannot_answer_and_ok_once_they_can_again(mini_index, embedder):
+    models = ModelProcess(embedder.model_id, threads=1)
+    with TestClient(create_app(mini_index, ApiConfig(), models)) as client:
+        assert client.get("/healthz").status_code == 200
+        working, models.model_id = models.model_id, "/no/such/model"  # what the next start of the process loads
+        os.kill(models._child.pid, signal.SIGKILL)
+        assert client.get("/search", params={"q": "robot mowers"}).status_code == 503
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.json()["error"]["code"] == "model_unavailable"
+        assert "/no/such" not in health.text
+        models.model_id = working
+        assert client.get("/healthz").status_code == 200  # the check itself started the models again
+        assert client.get("/search", params={"q": "robot mowers"}).status_code == 200
+
+
 class FailingModel:
     """A model whose process has gone: counting tokens fails, as `ModelProcess` does then."""
 
@@ -129,6 +144,36 @@ def test_a_greedy_client_does_not_make_an_ordinary_question_wait_behind_its_queu
     encoder.close()
     assert model.batches[1] == ["can we use emotion recognition at work?"]  # next, not after the greedy queue
     assert all(len(batch) == 1 for batch in model.batches)  # a short question is never padded to a long one
+
+
+class QuadraticModel(GatedModel):
+    """A batch takes time that grows with the square of its longest query, as attention does."""
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        if self.batches:
+            time.sleep(0.000001 * max(self.tokens(t) for t in texts) ** 2)
+        return super().queries(texts)
+
+
+def test_the_fair_queue_charges_a_client_the_models_time_not_its_tokens():
+    model = QuadraticModel()
+    encoder = FairEncoder(model)
+    first = ask_as(encoder, "first", "warm")  # holds the model at the gate while both queues fill
+    wait_for(lambda: not encoder._waiting.get("first"))
+    long, short = " ".join(["word"] * 299), " ".join(["word"] * 99)  # too long to share a batch
+    asking = [ask_as(encoder, "long", f"{long} {i}") for i in range(3)]
+    wait_for(lambda: len(encoder._waiting.get("long", ())) == 3)
+    asking += [ask_as(encoder, "short", f"{short} {i}") for i in range(12)]
+    wait_for(lambda: len(encoder._waiting.get("short", ())) == 12)
+    model.gate.set()
+    for thread in [first, *asking]:
+        thread.join(10)
+    encoder.close()
+    order = ["long" if len(batch[0].split()) > 200 else "short" for batch in model.batches[1:]]
+    assert all(len(batch) == 1 for batch in model.batches)
+    # a long question takes 9 times a short one's time (3 times its tokens): by time, the short client is
+    # served about 9 questions for each long one, where charging tokens served it 3
+    assert order.index("long", order.index("long") + 1) >= 8, order
 
 
 def test_short_questions_from_many_clients_share_a_batch():
