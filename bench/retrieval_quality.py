@@ -19,7 +19,9 @@ Rows, each on the index in --data-dir (built by `python -m ingest`):
   + modality               "can we" questions favour passages that prohibit, "when" ones those that
                            say from when rules apply
   + recitals lend          a recital among the first 20 passages that outranks the article passage
-                           closest to it in meaning lends that passage 0.7 of its score (the default)
+                           closest to it in meaning lends that passage 0.7 of its score
+  + other languages lend   a passage of the act in another language than the question's lends 0.2 of
+                           its score to the same provision in the question's language (the default)
   + rerank                 cross-encoder over the top 30, only when REGKB_RERANKER is set
 """
 
@@ -45,7 +47,7 @@ from index.retrieval.store import LoadedIndex  # noqa: E402
 
 WINDOW = 500
 PLAIN = SearchOptions(expand=False, priors=False, exact=False, define=False, act=False, subject=False,
-                      modality=False, lend=False)
+                      modality=False, lend=False, counterparts=False)
 GLOSSARY = replace(PLAIN, expand=True)
 PRIORS = replace(GLOSSARY, priors=True)
 EXACT = replace(PRIORS, exact=True)
@@ -53,6 +55,7 @@ DEFINE = replace(EXACT, define=True)
 ACT = replace(DEFINE, act=True)
 SUBJECT = replace(ACT, subject=True)
 MODALITY = replace(SUBJECT, modality=True)
+LEND = replace(MODALITY, lend=True)
 STEPS: list[tuple[str, str, SearchOptions]] = [
     ("BM25 only", "lexical", PLAIN),
     ("dense only", "dense", PLAIN),
@@ -64,7 +67,8 @@ STEPS: list[tuple[str, str, SearchOptions]] = [
     ("+ act of a bare article number", "hybrid", ACT),
     ("+ subject of compound questions", "hybrid", SUBJECT),
     ("+ can-we/when modality", "hybrid", MODALITY),
-    ("+ recitals lend to articles (default)", "hybrid", SearchOptions()),
+    ("+ recitals lend to articles", "hybrid", LEND),
+    ("+ other languages lend (default)", "hybrid", SearchOptions()),
 ]
 
 

@@ -98,7 +98,8 @@ def _day(text: str) -> str:
 
 def _options(args: argparse.Namespace) -> SearchOptions:
     if args.literal:
-        return SearchOptions(expand=False, priors=False, exact=False, define=False, lend=False, rerank=args.rerank)
+        return SearchOptions(expand=False, priors=False, exact=False, define=False, lend=False, counterparts=False,
+                             rerank=args.rerank)
     return SearchOptions(rerank=args.rerank)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from index.answers.results import ask
 from index.evaluate import evaluate, load_questions, summary
+from index.retrieval.search import SearchOptions
 from ingest import eurlex, pdf, text
 from ingest.structure import build_units
 
@@ -118,6 +119,22 @@ def test_recitals_explain_articles_and_an_amending_acts_those_of_the_act_it_amen
     assert {features.kinds[a] for a in features.explains.values()} == {"article"}  # no definition is a target
     recitals = sum(kind == "recital" for kind in features.kinds)
     assert len(features.explains) == recitals - recitals // 10  # the weakest tenth is not linked
+
+
+def test_the_english_text_lends_to_the_same_provision_of_the_french_one(corpus_searcher):
+    index, features = corpus_searcher._snapshot()
+    row = {(c.doc_id, c.label): r for r, c in enumerate(index.chunks)}
+    assert {(index.chunks[o].doc_id, index.chunks[o].label) for o in features.counterparts[row["ai-act", "Article 50(1)"]]} \
+        == {("ai-act-fr", "Article 50(1)")}
+    assert not any(index.chunks[r].doc_id == "gdpr" for r in features.counterparts)  # one language only
+
+    def rank(options: SearchOptions) -> int:
+        question = "Peut-on analyser les émotions de nos salariés pendant les réunions en visio ?"
+        units = list(dict.fromkeys((r.hit.chunk.doc_id, r.hit.chunk.unit) for r in ask(corpus_searcher, question,
+                                                                                         10, options=options)))
+        return units.index(("ai-act-fr", "Article 5"))
+
+    assert rank(SearchOptions()) < rank(SearchOptions(counterparts=False))
 
 
 def test_on_a_day_before_the_amendment_a_recital_lends_to_the_wording_of_that_day(corpus_searcher):

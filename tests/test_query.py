@@ -29,10 +29,12 @@ from index.retrieval.query import (
 )
 from index.retrieval.rerank import Reranker
 from index.retrieval.search import (
+    COUNTERPART_LEND,
     RECITAL_LEND,
     QueryError,
     Searcher,
     SearchOptions,
+    _ChunkFeatures,
     defined_term,
     modality_of,
 )
@@ -199,6 +201,18 @@ def test_a_recital_lends_to_the_article_it_explains_only_when_it_outranks_it(min
     assert features.lend(found, filtered) == found  # nothing lent past a filter
     led = {**found, prohibited: 0.03}  # the article's best passage keeps leading it, lifted as far
     assert features.lend(led, None) == {**led, prohibited: 0.02 + RECITAL_LEND * 0.05}
+
+
+def test_a_passage_in_another_language_lends_to_the_same_provision_in_the_questions():
+    features = _ChunkFeatures(units=[("act", "Article 1", "Article 1(1)"), ("act-fr", "Article 1", "Article 1(1)"),
+                                     ("act-fr", "Article 2", "Article 2")],
+                              kinds=["article"] * 3, languages=["en", "fr", "fr"], terms=[""] * 3,
+                              counterparts={0: (1,), 1: (0,)})
+    found = {0: 0.05, 2: 0.03}
+    assert features.translate(found, "fr", None) == {**found, 1: COUNTERPART_LEND * 0.05}
+    assert features.translate({1: 0.05, 0: 0.01}, "fr", None) == {1: 0.05 + COUNTERPART_LEND * 0.01, 0: 0.01}
+    assert features.translate({1: 0.05}, "fr", None) == {1: 0.05}  # the question's own language lends nothing
+    assert features.translate(found, "fr", np.array([True, False, True])) == found  # nothing past a filter
 
 
 def test_why_questions_and_filters_get_no_lent_articles(mini_searcher):
