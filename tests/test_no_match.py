@@ -8,6 +8,7 @@ import pytest
 from index.answers.question import answer, no_match_notice
 from index.answers.results import catalog_of
 from index.config import E5, MINILM
+from index.retrieval.national import load_national, national_laws_named
 from index.retrieval.search import MATCH_FLOOR, Evidence
 
 FAST, SECOND = f"{MINILM}@en", E5
@@ -34,6 +35,33 @@ def test_a_question_about_an_act_the_index_does_not_hold_says_so(client):
     match = client.get("/search", params={"q": "Does the DSA cover robot mowers sold online?"}).json()["match"]
     assert match["weak"] and match["unheld"] == ["Digital Services Act (2022/2065)"]
     assert match["notice"].startswith("RegKB does not hold the Digital Services Act (2022/2065).")
+
+
+def test_a_question_about_a_countrys_own_law_says_so(client):
+    match = client.get("/search", params={"q": "Under German labour law, may robot mowers run at night?"}).json()["match"]
+    assert match["weak"] and match["unheld"] == ["national law of Germany"]
+    assert match["notice"].startswith("RegKB does not hold the national law of Germany.")
+    match = client.get("/search", params={"q": "Our German customers want robot mowers"}).json()["match"]
+    assert not match["unheld"]  # a country named, but not its law
+
+
+@pytest.mark.parametrize("question, countries", [
+    ("Que dit le droit du travail français sur les tondeuses ?", ("France",)),
+    ("What is the minimum wage in Spain?", ("Spain",)),
+    ("What does the BDSG say about employee data?", ("Germany",)),  # one of its laws, by name
+    ("Can the US CLOUD Act law force us to hand over files?", ("the United States",)),
+    ("Tell us the law on mowing at night", ()),  # "us" is not the US
+    ("Notre PME française a-t-elle le droit de tondre la nuit ?", ()),  # "le droit de": "may we"
+    ("We sell in Germany. What must we do? The law is unclear.", ()),  # a sentence apart
+])
+def test_a_countrys_law_is_its_name_near_a_word_for_law(question, countries):
+    assert national_laws_named(question) == countries
+
+
+def test_the_countries_file_is_checked_on_load(tmp_path):
+    (tmp_path / "bad.toml").write_text('cues = ["law"]\n[[country]]\nname = "Atlantis"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="Atlantis"):
+        load_national(tmp_path / "bad.toml")
 
 
 @pytest.fixture

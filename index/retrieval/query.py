@@ -19,6 +19,8 @@ from typing import Literal
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
+from index.retrieval.national import national_laws_named
+
 SYNONYMS = Path(__file__).parent / "data" / "synonyms.toml"
 ACTS = Path(__file__).parent / "data" / "acts.toml"
 Intent = Literal["why", "definition", "action"]
@@ -113,6 +115,7 @@ class QueryPlan:
     subject: str = ""  # the sentences that say what the question is about (subject_of); "" = the whole text
     asks: Asks = ""
     acts: tuple[str, ...] = ()  # the numbers of the acts the question names ("2022/2065" for "the DSA")
+    countries: tuple[str, ...] = ()  # the countries whose own law it asks about ("Germany": national.py)
 
     @property
     def embedded(self) -> str:
@@ -174,7 +177,8 @@ def understand(text: str, expand: bool = True, subject: bool = True) -> QueryPla
     docs = named + [d for d in docs if d not in named]
     expanded = " ".join([text, *additions])
     return QueryPlan(text, expanded, intent_of(text), language_of(text), citations_in(text), tuple(docs),
-                     tuple(matched), subject_of(text) if subject else "", asks_of(text), acts_named(text))
+                     tuple(matched), subject_of(text) if subject else "", asks_of(text), acts_named(text),
+                     national_laws_named(text))
 
 
 def asks_of(text: str) -> Asks:

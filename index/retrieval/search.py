@@ -31,6 +31,7 @@ from index.retrieval import store
 from index.retrieval.embedder import Embedder, QueryTooLong, model_name
 from index.retrieval.filters import Filters
 from index.retrieval.live import LiveBuild
+from index.retrieval.national import national_laws_named
 from index.retrieval.progress import Coverage, embedded_models
 from index.retrieval.query import QueryPlan, act_name, act_number, acts_named, understand
 from index.retrieval.rerank import Reranker
@@ -265,7 +266,8 @@ class Evidence:
     An act the question names that the index does not hold (`unheld`) makes it weak on any search."""
 
     closest: dict[str, float]  # model -> the cosine of its closest passage
-    unheld: tuple[str, ...] = ()  # acts the question names that the index does not hold ("Data Act (2023/2854)")
+    unheld: tuple[str, ...] = ()  # what it asks about that the index does not hold: "Data Act (2023/2854)", "national
+    # law of Germany"
 
     @classmethod
     def of(cls, models: tuple[str, ...], closest: list[float | None]) -> Evidence:
@@ -296,7 +298,7 @@ class _ChunkFeatures:
     valid_to: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))  # "" = in force
     embedded: tuple[np.ndarray | None, ...] = ()  # per model: the rows it has vectors for; None = every row
     coverage: Coverage = Coverage((), {}, {})
-    held: frozenset[str] = frozenset()  # the numbers ("2024/1689") of the acts the index holds
+    held: frozenset[str] = frozenset()  # the acts the index holds, by number ("2024/1689"), and countries' law
     explains: dict[int, int] = field(default_factory=dict)  # recital row -> the article row it explains
     wordings: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)  # (doc, label) -> its dated rows
     counterparts: dict[int, tuple[int, ...]] = field(default_factory=dict)  # row -> the same provision's other languages
@@ -319,19 +321,21 @@ class _ChunkFeatures:
             valid_to=np.array([c.valid_to for c in index.chunks], dtype=str),
             embedded=embedded,
             coverage=coverage,
-            held=frozenset(number for d in index.manifest.documents for number in acts_held_by(d)),
+            held=frozenset(act for d in index.manifest.documents for act in (*acts_held_by(d), *countries_held_by(d))),
             explains=explained_articles(index, kinds, embedded),
             wordings=dated_wordings(index),
             counterparts=counterparts_of(index),
         )
 
     def unheld(self, plan: QueryPlan) -> tuple[str, ...]:
-        """The acts a question names that the index does not hold, when it names none that it does and nothing
-        else in it points to a document here: "What does the DSA say about recommender systems?" is about an act no
-        passage here is from, however close some come; "Does the MDR make our AI high-risk?" is the AI Act's."""
+        """The acts a question names that the index does not hold, and the countries whose own law it asks about
+        that no document here is, when it names no act the index holds and nothing else in it points to a
+        document here: "What does the DSA say about recommender systems?" is about an act no passage here is
+        from, however close some come; "Does the MDR make our AI high-risk?" is the AI Act's."""
         if plan.docs or any(number in self.held for number in plan.acts):
             return ()
-        return tuple(act_name(number) for number in plan.acts)
+        return (tuple(act_name(number) for number in plan.acts)
+                + tuple(f"national law of {country}" for country in plan.countries if country not in self.held))
 
     def in_force_on(self, day: str) -> np.ndarray | None:
         """Rows whose wording was in force on `day` (law.versions.in_force, vectorised); None when every row is."""
@@ -553,6 +557,11 @@ def acts_held_by(document: dict[str, Any]) -> tuple[str, ...]:
     if m := re.match(r"3(\d{4})[RLD](\d{4})", document.get("celex", "")):
         return (act_number(f"{m[1]}/{m[2]}"),)
     return acts_named(f"{document.get('title', '')} · {document.get('short', '')}")[:1]
+
+
+def countries_held_by(document: dict[str, Any]) -> tuple[str, ...]:
+    """The countries whose law a document is, read from its title and short name (a user's "BDSG.pdf")."""
+    return national_laws_named(f"{document.get('title', '')} · {document.get('short', '')}")
 
 
 def modality_of(chunk: Chunk) -> str:
