@@ -60,6 +60,8 @@ class ModelProcessError(RuntimeError):
 
 
 PASSAGES_PER_CALL = 16  # one batch of E5's (e5_torch.BATCH): a question waits for at most one
+MAX_CHARGE = 2.0  # seconds of the model's time a batch is charged at most (a long batch takes about 0.2)
+CHECK_RETRY = 5.0  # seconds between health checks that start failed models again
 CALL_TIMEOUT = 300.0  # seconds for the child to load the models or answer one request, far above either (about
 # 10 s and under 1 s); past it the child is killed rather than waited on
 
@@ -88,6 +90,7 @@ class ModelProcess(Embedder):
         self._from_child: Connection | None = None
         self._closed = False
         self.problem = ""  # why the last call failed; "" once one succeeds
+        self._failed_at = 0.0
 
     @cached_property
     def _encoders(self) -> list[_RemoteEncoder]:  # type: ignore[override]
@@ -95,21 +98,35 @@ class ModelProcess(Embedder):
 
     def call(self, encoder: int | None, method: str, *args: Any) -> Any:
         with self._lock:
-            try:
-                succeeded, value = self._call(encoder, method, args)
-            except ModelProcessError as error:
-                self.problem = str(error)
-                raise
-            self.problem = ""
+            succeeded, value = self._recorded(encoder, method, args)
         if not succeeded:
             raise value
         return value
 
     def check(self) -> None:
-        """Raise `ModelProcessError` if the models cannot answer now; after a failure, try them again (a health
-        check that only repeated the last failure would keep a server out of its load balancer for good)."""
-        if self.problem:
-            self.call(None, "dims")
+        """Raise `ModelProcessError` while the models cannot answer. After a failure one check starts them again,
+        at most every CHECK_RETRY seconds, and checks meanwhile, or while a request holds the process, repeat the
+        failure without waiting: a health check that only repeated it would keep a server out of its load
+        balancer for good, and one that waited for a load (seconds, up to CALL_TIMEOUT) would pile up threads.
+        A process that died between requests is not a failure yet: the next request starts it again."""
+        if not self.problem:
+            return
+        if time.monotonic() - self._failed_at < CHECK_RETRY or not self._lock.acquire(blocking=False):
+            raise ModelProcessError(self.problem)
+        try:
+            self._recorded(None, "dims", ())
+        finally:
+            self._lock.release()
+
+    def _recorded(self, encoder: int | None, method: str, args: tuple[Any, ...]) -> tuple[bool, Any]:
+        """`_call`, with the failure it ends in kept for `check` (the caller holds the lock)."""
+        try:
+            answer = self._call(encoder, method, args)
+        except ModelProcessError as error:
+            self.problem, self._failed_at = str(error), time.monotonic()
+            raise
+        self.problem = ""
+        return answer
 
     def _call(self, encoder: int | None, method: str, args: tuple[Any, ...]) -> tuple[bool, Any]:
         for _ in range(2):
@@ -297,9 +314,7 @@ class FairEncoder:
     def _serve(self) -> None:
         try:
             while batch := self._next_batch():
-                started = time.perf_counter()
-                self._encode(batch)
-                self._charge(batch, time.perf_counter() - started)
+                self._charge(*self._encode(batch))
         finally:  # should this thread ever die, the next query starts another rather than waiting for it
             with self._wake:
                 if self._worker is threading.current_thread():
@@ -308,25 +323,30 @@ class FairEncoder:
     def _next_batch(self) -> list[_Pending]:
         """Queries of similar length, the least-served client's first; [] once closed and drained."""
         with self._wake:
-            while not any(self._waiting.values()):
-                if self._stopping:
-                    return []
-                self._wake.wait()
-            clients = sorted((c for c, w in self._waiting.items() if w), key=lambda c: self._spent[c])
-            batch: list[_Pending] = []
-            for client in clients:
-                head = self._waiting[client][0]
-                if not head.tokens and not self._count(head):
-                    self._waiting[client].popleft()
-                    continue
-                if batch and not self._fits(batch, head):
-                    continue
-                if not batch:
-                    self._virtual = self._spent[client]
-                batch.append(self._waiting[client].popleft())
-                if len(batch) == self.max_batch:
-                    break
-            return batch
+            while True:
+                while not any(self._waiting.values()):
+                    if self._stopping:
+                        return []
+                    self._wake.wait()
+                if batch := self._batch():  # none when every head failed to be counted: look again
+                    return batch
+
+    def _batch(self) -> list[_Pending]:
+        clients = sorted((c for c, w in self._waiting.items() if w), key=lambda c: self._spent[c])
+        batch: list[_Pending] = []
+        for client in clients:
+            head = self._waiting[client][0]
+            if not head.tokens and not self._count(head):
+                self._waiting[client].popleft()
+                continue
+            if batch and not self._fits(batch, head):
+                continue
+            if not batch:
+                self._virtual = self._spent[client]
+            batch.append(self._waiting[client].popleft())
+            if len(batch) == self.max_batch:
+                break
+        return batch
 
     def _count(self, pending: _Pending) -> bool:
         """Its tokens counted, or its request told why they could not be (the models' process is gone)."""
@@ -344,15 +364,17 @@ class FairEncoder:
         similar = pending.tokens <= 2 * batch[0].tokens + 32  # questions of 10 to 60 tokens batch together
         return similar and (len(batch) + 1) * longest <= self.batch_tokens
 
-    def _charge(self, batch: list[_Pending], seconds: float) -> None:
-        """Each query of a batch pays an equal share of the batch's time, which is what the model spent on it.
+    def _charge(self, encoded: list[_Pending], seconds: float) -> None:
+        """Each query encoded pays an equal share of its batch's time, which is what the model spent on it; at
+        most MAX_CHARGE a batch, since the time also holds waits that are nobody's doing (the models' process
+        embedding a slice of passages, or starting again).
 
         Not its tokens: a batch is padded to its longest query, a long one cannot share its pass with short
         ones, and attention grows faster than length, so a long question costs the model more than its tokens
         say, and clients sending only long questions took more than their share (README, "Load")."""
         with self._wake:
-            for pending in batch:
-                self._spent[pending.client] += seconds / len(batch)
+            for pending in encoded:
+                self._spent[pending.client] += min(seconds, MAX_CHARGE) / len(encoded)
             self._forget_idle()
 
     def _forget_idle(self) -> None:
@@ -361,7 +383,8 @@ class FairEncoder:
             del self._waiting[client]
             self._spent.pop(client, None)
 
-    def _encode(self, batch: list[_Pending]) -> None:
+    def _encode(self, batch: list[_Pending]) -> tuple[list[_Pending], float]:
+        """The queries encoded and the model's time for them: none when it failed, refused ones left out."""
         admitted = []
         for pending in batch:
             try:
@@ -371,15 +394,18 @@ class FairEncoder:
             except QueryTooLong as error:
                 pending.error = error
                 pending.done.set()
+        started = time.perf_counter()
         try:
             vectors = self._embedder.queries([p.text for p in admitted]) if admitted else []
         except Exception as error:  # every request in the batch learns why
             vectors = [None] * len(admitted)
             for pending in admitted:
                 pending.error = error
+        seconds = time.perf_counter() - started
         for pending, vector in zip(admitted, vectors):
             pending.vector = vector
             pending.done.set()
+        return [p for p in admitted if p.error is None], seconds
 
 
 REQUEST_TIMEOUT = {"code": "request_timeout", "message": "the request did not arrive in time"}

@@ -127,6 +127,8 @@ def test_the_english_text_lends_to_the_same_provision_of_the_french_one(corpus_s
     assert {(index.chunks[o].doc_id, index.chunks[o].label) for o in features.counterparts[row["ai-act", "Article 50(1)"]]} \
         == {("ai-act-fr", "Article 50(1)")}
     assert not any(index.chunks[r].doc_id == "gdpr" for r in features.counterparts)  # one language only
+    outdated = [r for r in features.counterparts if index.chunks[r].status == "outdated"]  # French, amended in EN
+    assert outdated and all(index.chunks[o].status == "superseded" for r in outdated for o in features.counterparts[r])
 
     def rank(options: SearchOptions) -> int:
         question = "Peut-on analyser les émotions de nos salariés pendant les réunions en visio ?"

@@ -9,7 +9,7 @@ from index.answers.question import answer, no_match_notice
 from index.answers.results import catalog_of
 from index.config import E5, MINILM
 from index.retrieval.national import load_national, national_laws_named
-from index.retrieval.search import MATCH_FLOOR, Evidence
+from index.retrieval.search import MATCH_FLOOR, Evidence, countries_held_by
 
 FAST, SECOND = f"{MINILM}@en", E5
 
@@ -57,18 +57,39 @@ def test_a_question_about_a_countrys_own_law_says_so(client):
     ("What is the minimum wage in Spain?", ("Spain",)),
     ("What does the BDSG say about employee data?", ("Germany",)),  # one of its laws, by name
     ("Can the US CLOUD Act law force us to hand over files?", ("the United States",)),
+    ("Est-ce conforme à la loi française ?", ("France",)),
     ("Tell us the law on mowing at night", ()),  # "us" is not the US
+    ("WHAT DOES THE LAW REQUIRE FROM US", ()),  # nor in capitals, where it qualifies no law
     ("Notre PME française a-t-elle le droit de tondre la nuit ?", ()),  # "le droit de": "may we"
+    ("A-t-on le droit en France de filmer les salariés ?", ()),
     ("We sell in Germany. What must we do? The law is unclear.", ()),  # a sentence apart
+    # a country named beside the AI Act's and the GDPR's own subjects, not beside its law
+    ("May the French law enforcement authorities use real-time remote biometric identification?", ()),
+    ("What does the French version of the law say about deepfakes?", ()),
+    ("Le texte français de la loi sur l'IA est-il le même que l'anglais ?", ()),
+    ("Is a German GmbH a provider if it rebrands a chatbot?", ()),
+    ("Can the French social security administration use AI to decide who gets benefits?", ()),
+    ("Does the law apply to a Swiss company?", ()),
+    ("Is the source code of a French open-source model exempt?", ()),
+    ("Can a Dutch landlord use AI to screen tenants?", ()),
 ])
 def test_a_countrys_law_is_its_name_near_a_word_for_law(question, countries):
     assert national_laws_named(question) == countries
 
 
 def test_the_countries_file_is_checked_on_load(tmp_path):
-    (tmp_path / "bad.toml").write_text('cues = ["law"]\n[[country]]\nname = "Atlantis"\n', encoding="utf-8")
+    (tmp_path / "bad.toml").write_text('cues = ["law"]\ncues_after = ["loi"]\n[[country]]\nname = "Atlantis"\n',
+                                       encoding="utf-8")
     with pytest.raises(ValueError, match="Atlantis"):
         load_national(tmp_path / "bad.toml")
+    (tmp_path / "no-cues.toml").write_text('[[country]]\nname = "Atlantis"\nsay = ["atlantis"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="cues"):
+        load_national(tmp_path / "no-cues.toml")
+
+
+def test_a_document_about_a_countrys_law_holds_it():
+    assert countries_held_by({"title": "German Federal Data Protection Act (BDSG)", "short": "BDSG"}) == ("Germany",)
+    assert countries_held_by({"title": "Regulation (EU) 2016/679 (General Data Protection Regulation)"}) == ()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from bench.common import free_port
 from bench.load_api import api_server
+from index import serving
 from index.api import ApiConfig, RequestLimits, create_app
 from index.serving import CLIENT, FairEncoder, ModelProcess, ModelProcessError
 
@@ -62,7 +63,9 @@ def test_models_that_cannot_load_are_a_clear_error_not_a_hang():
         models.tokens("anything")
 
 
-def test_healthz_is_503_while_the_models_cannot_answer_and_ok_once_they_can_again(mini_index, embedder):
+def test_healthz_is_503_while_the_models_cannot_answer_and_ok_once_they_can_again(mini_index, embedder,
+                                                                                   monkeypatch):
+    monkeypatch.setattr(serving, "CHECK_RETRY", 0.0)
     models = ModelProcess(embedder.model_id, threads=1)
     with TestClient(create_app(mini_index, ApiConfig(), models)) as client:
         assert client.get("/healthz").status_code == 200
@@ -73,6 +76,9 @@ def test_healthz_is_503_while_the_models_cannot_answer_and_ok_once_they_can_agai
         assert health.status_code == 503 and health.json()["error"]["code"] == "model_unavailable"
         assert "/no/such" not in health.text
         models.model_id = working
+        with models._lock:  # a request is talking to the process: the check does not wait for it
+            started = time.monotonic()
+            assert client.get("/healthz").status_code == 503 and time.monotonic() - started < 5
         assert client.get("/healthz").status_code == 200  # the check itself started the models again
         assert client.get("/search", params={"q": "robot mowers"}).status_code == 200
 
@@ -84,6 +90,31 @@ class FailingModel:
 
     def tokens(self, text: str) -> int:
         raise ModelProcessError("the embedding models' process stopped twice while answering")
+
+
+class SlowFailingModel(FailingModel):
+    def tokens(self, text: str) -> int:
+        time.sleep(0.05)
+        return super().tokens(text)
+
+
+def test_queries_queued_behind_a_failing_one_are_answered_not_left_waiting():
+    encoder = FairEncoder(SlowFailingModel())  # type: ignore[arg-type]
+    errors = []
+
+    def ask() -> None:
+        try:
+            encoder.query("obligations of providers")
+        except ModelProcessError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    encoder.close()
+    assert len(errors) == 6 and not any(thread.is_alive() for thread in threads)
 
 
 def test_a_model_that_fails_is_each_requests_error_and_the_queue_keeps_serving():

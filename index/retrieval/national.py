@@ -1,69 +1,81 @@
 """Which country's own law a question asks about: RegKB holds EU law, and says so rather than answer from it.
 
 A question about German works-council rules finds the AI Act's and the GDPR's passages on workers, and they are
-close in meaning, so no cosine tells it apart from an in-scope one (README, "Honest no match": 0 of 10 such
-questions were caught by the cosines). What tells it apart is that it names a country next to a word for law.
-The countries, their adjectives and the words for law are data (data/national.toml), validated on load.
+close in meaning, so no cosine tells it apart from an in-scope one (README, "Honest no match": the cosines caught
+none of the first out-of-scope set's ten such questions). What tells it apart is a country qualifying a word for
+law: "German labour law", "the minimum wage in Spain", « la loi française ». A country named anywhere else ("our
+German subsidiary", "the French text of the Act") says nothing of the kind. The countries and the words are data
+(data/national.toml), validated on load; each shape is one regular expression, one scan of the question.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 NATIONAL = Path(__file__).parent / "data" / "national.toml"
-CUE_GAP = 3  # words between a country and a word for law: "German [labour] law", "the minimum wage [in] Spain"
-_WORD = re.compile(r"\w+")
-_SENTENCE_END = re.compile(r"[.?!;:]")
-
-
-@dataclass(frozen=True)
-class Country:
-    name: str  # as the notice writes it: "Germany", "the Netherlands"
-    say: tuple[str, ...] = ()  # its name and adjective, any case
-    abbreviations: tuple[str, ...] = ()  # as written: "US", not "us"
-    laws: tuple[str, ...] = ()  # its own laws by name, any case: "BDSG", "code du travail"
-
-    def __post_init__(self) -> None:
-        if not self.name or not (self.say or self.abbreviations):
-            raise ValueError(f"national.toml: {self.name!r} needs a name and a way to say it")
-
-    def pattern(self) -> re.Pattern[str]:
-        names = [f"(?i:{re.escape(s)})" for s in self.say] + [re.escape(a) for a in self.abbreviations]
-        return _whole(names)
+BETWEEN = r"(?:[\w'-]+\s+){0,2}"  # "German [labour] law", "Swiss [federal] law": at most two words, no punctuation
+_SENTENCE = re.compile(r"[.?!;]")
 
 
 @dataclass(frozen=True)
 class NationalLaw:
-    countries: tuple[tuple[Country, re.Pattern[str], re.Pattern[str] | None], ...]  # with name and law patterns
-    cues: re.Pattern[str]
+    countries: dict[str, str]  # each way of naming a country, lowercased (abbreviations as written) -> its name
+    law: re.Pattern[str]  # a country qualifying a word for law, in any of the three shapes
+    laws: dict[str, str]  # a country's own laws by name, lowercased ("bdsg", "code du travail") -> the country
+    named_law: re.Pattern[str] | None  # any of `laws`
+    not_cues: re.Pattern[str] | None  # phrases that hold a cue and are something else ("law enforcement")
+    mention: re.Pattern[str]  # a country named at all
+    topic: re.Pattern[str] | None  # what only national law governs ("minimum wage"): a country in its sentence
 
     def named(self, text: str) -> tuple[str, ...]:
         """The countries whose own law `text` asks about, in the order it names them."""
         text = text.replace("’", "'")
-        cues = [m.span() for m in self.cues.finditer(text)]
-        found = []
-        for country, name, laws in self.countries:
-            spans = [m.start() for m in name.finditer(text) if any(_near(text, m.span(), c) for c in cues)]
-            spans += [m.start() for m in laws.finditer(text)] if laws else []
-            if spans:
-                found.append((min(spans), country.name))
-        return tuple(name for _, name in sorted(found))
+        if self.not_cues:
+            text = self.not_cues.sub(lambda m: " " * len(m[0]), text)
+        found = [(m.start(), self._country(next(g for g in m.groups() if g))) for m in self.law.finditer(text)]
+        found += [(m.start(), self.laws[m[0].lower()]) for m in self.named_law.finditer(text)] if self.named_law else []
+        if self.topic:
+            start = 0
+            for sentence in _SENTENCE.split(text):
+                if self.topic.search(sentence):
+                    found += [(start + m.start(), self._country(m[0])) for m in self.mention.finditer(sentence)]
+                start += len(sentence) + 1
+        return tuple(dict.fromkeys(country for _, country in sorted(found)))
+
+    def mentioned(self, text: str) -> tuple[str, ...]:
+        """The countries `text` names at all (a document's title: "UK ICO guidance on data protection law")."""
+        return tuple(dict.fromkeys(self._country(m[0]) for m in self.mention.finditer(text.replace("’", "'"))))
+
+    def _country(self, said: str) -> str:
+        return self.countries.get(said) or self.countries[said.lower()]
 
 
 @lru_cache(maxsize=4)
 def load_national(path: Path = NATIONAL) -> NationalLaw:
     with path.open("rb") as handle:
         raw = tomllib.load(handle)
-    if not raw.get("cues"):
-        raise ValueError("national.toml: no `cues` (words for law)")
-    countries = [Country(c["name"], tuple(c.get("say", ())), tuple(c.get("abbreviations", ())),
-                         tuple(c.get("laws", ()))) for c in raw["country"]]
-    return NationalLaw(tuple((c, c.pattern(), _whole([f"(?i:{re.escape(law)})" for law in c.laws]) if c.laws else None)
-                             for c in countries), _whole([f"(?i:{re.escape(cue)})" for cue in raw["cues"]]))
+    for country in raw.get("country", []):
+        if not country.get("name") or not (country.get("say") or country.get("abbreviations")):
+            raise ValueError(f"{path.name}: country {country.get('name', '')!r} needs a name and a way to say it")
+    if not (raw.get("country") and raw.get("cues") and raw.get("cues_after")):
+        raise ValueError(f"{path.name}: needs countries, `cues` and `cues_after`")
+    countries = {**{s.lower(): c["name"] for c in raw["country"] for s in c.get("say", ())},
+                 **{a: c["name"] for c in raw["country"] for a in c.get("abbreviations", ())}}
+    laws = {law.lower(): c["name"] for c in raw["country"] for law in c.get("laws", ())}
+    cues, after = raw["cues"], raw["cues_after"]
+    said = _alternatives([s for s in countries if s.lower() == s], [s for s in countries if s.lower() != s])
+    cue, cue_after = _alternatives(cues), _alternatives(after)
+    law = _whole(rf"({said})\s+{BETWEEN}(?:{cue})"  # German [labour] law
+                 rf"|(?:{cue})\s+(?:of|in)\s+(?:the\s+)?({said})"  # the minimum wage in Spain
+                 rf"|(?:{cue_after})\s+({said})")  # la loi française
+    return NationalLaw(countries, law, laws, _whole(_alternatives(list(laws))) if laws else None,
+                       _whole(_alternatives(raw["not_cues"])) if raw.get("not_cues") else None, _whole(f"({said})"),
+                       _whole(_alternatives(raw["topics"])) if raw.get("topics") else None)
 
 
 def national_laws_named(text: str) -> tuple[str, ...]:
@@ -71,11 +83,19 @@ def national_laws_named(text: str) -> tuple[str, ...]:
     return load_national().named(text)
 
 
-def _whole(alternatives: list[str]) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w-])(" + "|".join(alternatives) + r")(?![\w-])")
+def countries_mentioned(text: str) -> tuple[str, ...]:
+    """The countries a text names at all."""
+    return load_national().mentioned(text)
 
 
-def _near(text: str, name: tuple[int, int], cue: tuple[int, int]) -> bool:
-    """At most CUE_GAP words between the two, and no sentence boundary."""
-    gap = text[name[1]:cue[0]] if name[0] < cue[0] else text[cue[1]:name[0]]
-    return len(_WORD.findall(gap)) <= CUE_GAP and not _SENTENCE_END.search(gap)
+def _whole(alternation: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])")
+
+
+def _alternatives(any_case: Sequence[str], as_written: Sequence[str] = ()) -> str:
+    """One regular-expression alternation, longest first so that "labour law" wins over "law"."""
+    def longest_first(words: Sequence[str]) -> list[str]:
+        return sorted(words, key=len, reverse=True)
+
+    return "|".join([f"(?i:{re.escape(w)})" for w in longest_first(any_case)]
+                    + [re.escape(w) for w in longest_first(as_written)])
