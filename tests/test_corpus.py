@@ -124,8 +124,8 @@ def test_recitals_explain_articles_and_an_amending_acts_those_of_the_act_it_amen
 def test_the_english_text_lends_to_the_same_provision_of_the_french_one(corpus_searcher):
     index, features = corpus_searcher._snapshot()
     row = {(c.doc_id, c.label): r for r, c in enumerate(index.chunks)}
-    assert {(index.chunks[o].doc_id, index.chunks[o].label) for o in features.counterparts[row["ai-act", "Article 50(1)"]]} \
-        == {("ai-act-fr", "Article 50(1)")}
+    counterparts = features.counterparts[row["ai-act", "Article 50(1)"]]
+    assert {(index.chunks[o].doc_id, index.chunks[o].label) for o in counterparts} == {("ai-act-fr", "Article 50(1)")}
     assert not any(index.chunks[r].doc_id == "gdpr" for r in features.counterparts)  # one language only
     outdated = [r for r in features.counterparts if index.chunks[r].status == "outdated"]  # French, amended in EN
     assert outdated and all(index.chunks[o].status == "superseded" for r in outdated for o in features.counterparts[r])

@@ -45,7 +45,8 @@ def test_a_question_about_an_act_the_index_does_not_hold_says_so(client):
 
 
 def test_a_question_about_a_countrys_own_law_says_so(client):
-    match = client.get("/search", params={"q": "Under German labour law, may robot mowers run at night?"}).json()["match"]
+    question = "Under German labour law, may robot mowers run at night?"
+    match = client.get("/search", params={"q": question}).json()["match"]
     assert match["weak"] and match["unheld"] == ["national law of Germany"]
     assert match["notice"].startswith("RegKB does not hold the national law of Germany.")
     match = client.get("/search", params={"q": "Our German customers want robot mowers"}).json()["match"]

@@ -73,9 +73,9 @@ def load_national(path: Path = NATIONAL) -> NationalLaw:
     law = _whole(rf"({said})\s+{BETWEEN}(?:{cue})"  # German [labour] law
                  rf"|(?:{cue})\s+(?:of|in)\s+(?:the\s+)?({said})"  # the minimum wage in Spain
                  rf"|(?:{cue_after})\s+({said})")  # la loi française
-    return NationalLaw(countries, law, laws, _whole(_alternatives(list(laws))) if laws else None,
-                       _whole(_alternatives(raw["not_cues"])) if raw.get("not_cues") else None, _whole(f"({said})"),
-                       _whole(_alternatives(raw["topics"])) if raw.get("topics") else None)
+    return NationalLaw(countries, law, laws, whole_words(list(laws)) if laws else None,
+                       whole_words(raw["not_cues"]) if raw.get("not_cues") else None, _whole(f"({said})"),
+                       whole_words(raw["topics"]) if raw.get("topics") else None)
 
 
 def national_laws_named(text: str) -> tuple[str, ...]:
@@ -86,6 +86,12 @@ def national_laws_named(text: str) -> tuple[str, ...]:
 def countries_mentioned(text: str) -> tuple[str, ...]:
     """The countries a text names at all."""
     return load_national().mentioned(text)
+
+
+def whole_words(any_case: Sequence[str], as_written: Sequence[str] = ()) -> re.Pattern[str]:
+    """Any of the phrases as whole words: "DSA" is not in "DSAR", "law" not in "by-law"; `as_written` keep
+    their case ("US" is not "us"). The convention of every list of names RegKB reads (acts.toml too)."""
+    return _whole(f"({_alternatives(any_case, as_written)})")
 
 
 def _whole(alternation: str) -> re.Pattern[str]:

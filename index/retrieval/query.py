@@ -19,7 +19,7 @@ from typing import Literal
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
-from index.retrieval.national import national_laws_named
+from index.retrieval.national import national_laws_named, whole_words
 
 SYNONYMS = Path(__file__).parent / "data" / "synonyms.toml"
 ACTS = Path(__file__).parent / "data" / "acts.toml"
@@ -99,8 +99,7 @@ class Act:
             raise ValueError(f"acts.toml: {self.name or self.number!r} needs a year/number, a name and a way to say it")
 
     def pattern(self) -> re.Pattern[str]:
-        names = [f"(?i:{re.escape(s)})" for s in self.say] + [re.escape(a) for a in self.abbreviations]
-        return re.compile(r"(?<![\w-])(" + "|".join(names) + r")(?![\w-])")
+        return whole_words(self.say, self.abbreviations)
 
 
 @dataclass(frozen=True)

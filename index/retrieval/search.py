@@ -292,7 +292,8 @@ class Evidence:
         subject ("We built a chatbot for customer support."), which alone comes further from every passage than
         the question as asked ("... What do we have to do under the AI Act and by when?": MiniLM 0.386 against
         0.610, E5 0.820 against 0.899), and the whole question is what the reader asked (the calibration
-        questions that set the floors are mostly of one sentence). Read only when the subject is far, so it costs a second encoding only then."""
+        questions that set the floors are mostly of one sentence). Read only when the subject is far, so it
+        costs a second encoding only then."""
         return replace(self, closest={m: max(c, other.closest.get(m, c)) for m, c in self.closest.items()})
 
     def to_json(self) -> dict[str, Any]:
@@ -316,7 +317,7 @@ class _ChunkFeatures:
     held: frozenset[str] = frozenset()  # the acts the index holds, by number ("2024/1689"), and countries' law
     explains: dict[int, int] = field(default_factory=dict)  # recital row -> the article row it explains
     wordings: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)  # (doc, label) -> its dated rows
-    counterparts: dict[int, tuple[int, ...]] = field(default_factory=dict)  # row -> the same provision's other languages
+    counterparts: dict[int, tuple[int, ...]] = field(default_factory=dict)  # row -> its other languages' rows
 
     @classmethod
     def of(cls, index: store.LoadedIndex) -> _ChunkFeatures:
@@ -383,8 +384,9 @@ class _ChunkFeatures:
         in the question's language. The two are one provision, and the English text is read by both models
         (MiniLM reads English only), so a French question often finds the right English passage where its own
         words found the French one lower: on the tuning set's French questions, R@5 / MRR 0.775 / 0.617 ->
-        0.900 / 0.693. Every passage of a provision that is found lends, and the loans add up. Added before the priors, which then keep the question's language first; only to rows the
-        search may return (a filter on the English text keeps French rows out)."""
+        0.900 / 0.693. Every passage of a provision that is found lends, and the loans add up. Added before
+        the priors, which then keep the question's language first; only to rows the search may return (a filter
+        on the English text keeps French rows out)."""
         lent = dict(fused)
         for row, score in fused.items():
             if self.languages[row] != language:
