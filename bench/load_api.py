@@ -8,7 +8,7 @@ provision look-ups, the document list and health checks), records latency and
 status, and the server's resident memory is sampled throughout.
 
     python -m bench.load_api [--clients 50] [--seconds 60] [--data-dir data] [--json FILE]
-                             [--heavy N] [--slow N] [--reingest FILE]
+                             [--heavy N] [--slow N] [--greedy N] [--reingest FILE]
 
 --reingest adds FILE to the index half-way through (`python -m ingest`, offline, the manifest's sources
 from --mirror), so the server switches builds under load: run it on a copy of the data folder.
@@ -50,7 +50,8 @@ HEAVY_QUERIES = {  # --heavy-queries: the review's attack, legitimate long quest
     "long": (("Which duties does a deployer of a high-risk AI system have towards its workers? " * 13)[:1000],),
 }
 HEAVY_QUERIES["mixed"] = HEAVY_QUERIES["over-cap"] + HEAVY_QUERIES["long"]
-EXPECTED = {"heavy": {200, 400}}  # every other endpoint: 200
+EXPECTED = {"heavy": {200, 400}, "greedy": {200, 429}}  # every other endpoint: 200
+GREEDY_ADDRESS = 0  # --greedy connections all come from one address past the others'
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Report:
     error_kinds: dict[str, int]
     heavy_clients: int = 0
     slow_connections: int = 0
+    greedy_connections: int = 0
     slow_dropped: int = 0
     reingest: dict[str, object] = field(default_factory=dict)
 
@@ -112,24 +114,32 @@ def loopback(n: int) -> str:
 
 
 async def client(base: str, queries: list[str], deadline: float, run: Run, seed: int,
-                 heavy: tuple[str, ...] = ()) -> None:
+                 heavy: tuple[str, ...] = (), address: int | None = None) -> None:
+    """One reader in a loop; `heavy` sends only those queries, `address` shares another client's source address
+    (a greedy client's many connections: searches labelled "greedy", which wait as a 429's Retry-After asks, as
+    a batch script would; a flood that ignores it is a request rate, for a proxy to limit)."""
     rng = random.Random(seed)
-    transport = httpx.AsyncHTTPTransport(local_address=loopback(seed))
+    transport = httpx.AsyncHTTPTransport(local_address=loopback(seed if address is None else address))
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, transport=transport) as http:
         while time.monotonic() < deadline and len(run.samples) < MAX_REQUESTS:
             if heavy:
                 endpoint, path, params = "heavy", "/search", {"q": rng.choice(heavy), "k": "10"}
+            elif address is not None:
+                endpoint, path, params = "greedy", "/search", {"q": rng.choice(queries), "k": "10"}
             else:
                 endpoint, path, params = next_request(rng, queries)
             started = time.perf_counter()
             try:
-                status = (await http.get(path, params=params)).status_code
+                response = await http.get(path, params=params)
+                status = response.status_code
             except httpx.HTTPError as error:
                 status = 0
                 run.errors[type(error).__name__] = run.errors.get(type(error).__name__, 0) + 1
             run.samples.append(Sample(endpoint, time.perf_counter() - started, status))
             if status and status not in EXPECTED.get(endpoint, {200}):
                 run.errors[f"HTTP {status}"] = run.errors.get(f"HTTP {status}", 0) + 1
+            if status == 429 and address is not None:
+                await asyncio.sleep(float(response.headers.get("retry-after", "1")))
 
 
 async def slow_connection(port: int, deadline: float, run: Run, n: int) -> None:
@@ -171,7 +181,7 @@ async def reingest_midway(base: str, command: list[str], wait: float, run: Run) 
 
 
 async def load(port: int, pid: int, clients: int, seconds: float, heavy: int = 0, slow: int = 0,
-               heavy_queries: str = "mixed", reingest: list[str] | None = None) -> tuple[Run, float]:
+               heavy_queries: str = "mixed", reingest: list[str] | None = None, greedy: int = 0) -> tuple[Run, float]:
     queries, base = query_set(), f"http://{HOST}:{port}"
     run = Run(rss_mb=[process_memory_mb(pid)[0]])
     started = time.monotonic()
@@ -181,21 +191,26 @@ async def load(port: int, pid: int, clients: int, seconds: float, heavy: int = 0
                          *(client(base, queries, deadline, run, seed) for seed in range(clients)),
                          *(client(base, queries, deadline, run, clients + n, HEAVY_QUERIES[heavy_queries])
                            for n in range(heavy)),
-                         *(slow_connection(port, deadline, run, clients + heavy + n) for n in range(slow)))
+                         *(slow_connection(port, deadline, run, clients + heavy + n) for n in range(slow)),
+                         *(client(base, queries, deadline, run, clients + heavy + slow + n,
+                                  address=clients + heavy + slow) for n in range(greedy)))
     return run, time.monotonic() - started
 
 
-def report(run: Run, clients: int, elapsed: float, peak_mb: float, heavy: int = 0, slow: int = 0) -> Report:
+def report(run: Run, clients: int, elapsed: float, peak_mb: float, heavy: int = 0, slow: int = 0,
+           greedy: int = 0) -> Report:
     per_endpoint = {}
-    for name in [name for name, _ in MIX] + (["heavy"] if any(s.endpoint == "heavy" for s in run.samples) else []):
+    for name in [name for name, _ in MIX] + [n for n in EXPECTED if any(s.endpoint == n for s in run.samples)]:
         times = [s.seconds for s in run.samples if s.endpoint == name]
         p50, p95, p99 = percentiles_ms(times)
         per_endpoint[name] = {"requests": len(times), "p50_ms": p50, "p95_ms": p95, "p99_ms": p99}
-    ordinary = [s for s in run.samples if s.endpoint != "heavy"]
+        if name in EXPECTED:
+            per_endpoint[name]["refused"] = sum(1 for s in run.samples if s.endpoint == name and s.status in {400, 429})
+    ordinary = [s for s in run.samples if s.endpoint not in EXPECTED]
     p50, p95, p99 = percentiles_ms([s.seconds for s in ordinary])
     errors = sum(1 for s in run.samples if s.status not in EXPECTED.get(s.endpoint, {200}))
     return Report(clients, round(elapsed, 1), len(run.samples), len(run.samples) / elapsed, errors, p50, p95, p99,
-                  run.rss_mb[0], max([peak_mb, *run.rss_mb]), per_endpoint, run.errors, heavy, slow,
+                  run.rss_mb[0], max([peak_mb, *run.rss_mb]), per_endpoint, run.errors, heavy, slow, greedy,
                   run.slow_dropped, run.reingest)
 
 
@@ -236,8 +251,9 @@ def wait_until_ready(base: str, server: subprocess.Popen) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if (not 1 <= args.clients <= MAX_CLIENTS or not 1 <= args.seconds <= MAX_SECONDS
-            or not 0 <= args.heavy <= MAX_CLIENTS or not 0 <= args.slow <= MAX_SLOW):
-        print(f"error: --clients and --heavy must be up to {MAX_CLIENTS}, --slow up to {MAX_SLOW} and "
+            or not 0 <= args.heavy <= MAX_CLIENTS or not 0 <= args.greedy <= MAX_CLIENTS
+            or not 0 <= args.slow <= MAX_SLOW):
+        print(f"error: --clients, --heavy and --greedy must be up to {MAX_CLIENTS}, --slow up to {MAX_SLOW} and "
               f"--seconds 1..{MAX_SECONDS}", file=sys.stderr)
         return 2
     port, data_dir = free_port(), args.data_dir.resolve()
@@ -245,9 +261,9 @@ def main(argv: list[str] | None = None) -> int:
                  "--mirror", str(args.mirror.resolve()), str(args.reingest.resolve())] if args.reingest else None)
     with api_server(data_dir, port) as server:
         run, elapsed = asyncio.run(load(port, server.pid, args.clients, args.seconds, args.heavy, args.slow,
-                                        args.heavy_queries, reingest))
+                                        args.heavy_queries, reingest, args.greedy))
         peak_mb = process_memory_mb(server.pid)[1]
-    result = report(run, args.clients, elapsed, peak_mb, args.heavy, args.slow)
+    result = report(run, args.clients, elapsed, peak_mb, args.heavy, args.slow, args.greedy)
     _print(result)
     if args.json:
         args.json.write_text(json.dumps(asdict(result), indent=2))
@@ -255,15 +271,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print(result: Report) -> None:
-    rows = [(name, int(s["requests"]), s["p50_ms"], s["p95_ms"], s["p99_ms"])
+    rows = [(name, int(s["requests"]), int(s.get("refused", 0)), s["p50_ms"], s["p95_ms"], s["p99_ms"])
             for name, s in result.per_endpoint.items()]
-    rows.append(("all but heavy", sum(s["requests"] for n, s in result.per_endpoint.items() if n != "heavy"),
+    rows.append(("ordinary", sum(int(s["requests"]) for n, s in result.per_endpoint.items() if n not in EXPECTED), 0,
                  result.p50_ms, result.p95_ms, result.p99_ms))
-    hostile = (f" (+{result.heavy_clients} heavy clients, {result.slow_connections} slow connections, "
-               f"{result.slow_dropped} dropped by the server)") if result.heavy_clients or result.slow_connections else ""
+    hostile = (f" (+{result.heavy_clients} heavy clients, {result.greedy_connections} connections of one greedy "
+               f"client, {result.slow_connections} slow connections, {result.slow_dropped} dropped by the server)"
+               if result.heavy_clients or result.slow_connections or result.greedy_connections else "")
     title = (f"{result.clients} clients{hostile} for {result.seconds} s on {HOST}: "
              f"{result.requests_per_second:,.1f} requests/s, {result.errors} errors")
-    print_table(title, ("endpoint", "requests", "p50 ms", "p95 ms", "p99 ms"), rows)
+    print_table(title, ("endpoint", "requests", "refused", "p50 ms", "p95 ms", "p99 ms"), rows)
     print(f"\nserver RSS: {result.rss_start_mb:,.0f} MB at start, {result.rss_peak_mb:,.0f} MB peak")
     if result.reingest:
         r = result.reingest
@@ -282,6 +299,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="what heavy clients send: over-cap (1,000 emoji-heavy characters), long (1,000-character "
                              "questions), mixed (default)")
     parser.add_argument("--slow", type=int, default=0, help="connections that never finish their headers")
+    parser.add_argument("--greedy", type=int, default=0,
+                        help="connections of one more client, all from one address, searching without pause")
     parser.add_argument("--seconds", type=float, default=60.0, help=f"duration (default 60, at most {MAX_SECONDS})")
     parser.add_argument("--data-dir", type=Path, default=REPO / "data", help="the index to serve (default ./data)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")

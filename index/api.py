@@ -13,8 +13,8 @@ encoded together, fairly between clients (`serving.FairEncoder`).
 
 Every error is JSON, ``{"error": {"code": ..., "message": ...}}``: 400 for bad
 parameters, 401 for a missing or wrong token, 404 for an unknown provision,
-413/414 for oversized requests, 503 (naming the command to run) when there is
-no usable index. Bad input never yields a 500.
+413/414 for oversized requests, 429 when one client has too many searches
+open, 503 (naming the command to run) when there is no usable index. Bad input never yields a 500.
 """
 
 from __future__ import annotations
@@ -59,7 +59,15 @@ from index.retrieval.embedder import Embedder
 from index.retrieval.progress import read_progress
 from index.retrieval.search import MAX_QUERY_CHARS, Evidence, QueryError, Searcher
 from index.retrieval.store import IndexUnavailable, LoadedIndex
-from index.serving import CLIENT, FairEncoder, GuardedH11Protocol, ModelProcess, ModelProcessError
+from index.serving import (
+    CLIENT,
+    ClientBusy,
+    ClientSlots,
+    FairEncoder,
+    GuardedH11Protocol,
+    ModelProcess,
+    ModelProcessError,
+)
 
 MAX_API_K = 50
 MAX_DESCRIPTION_CHARS = 4_000
@@ -82,6 +90,7 @@ class ApiConfig:
     token: str = ""  # REGKB_API_TOKEN: when set, every data endpoint needs "Authorization: Bearer <token>"
     cors_origins: tuple[str, ...] = ()  # REGKB_CORS_ORIGINS: comma-separated origins browsers may call from
     search_threads: int = 16  # REGKB_API_SEARCH_THREADS: searches in flight; the rest wait their turn
+    client_searches: int = 4  # REGKB_API_CLIENT_SEARCHES: searches one client may have in flight; the rest queue
     request_timeout: int = 10  # REGKB_API_REQUEST_TIMEOUT: seconds for a request's headers and body to arrive
     max_connections: int = 512  # REGKB_API_MAX_CONNECTIONS: open connections; past it the slowest arrival is dropped
 
@@ -89,8 +98,8 @@ class ApiConfig:
         if self.token and not _TOKEN_CHARS.fullmatch(self.token):
             raise ValueError("REGKB_API_TOKEN must be letters, digits and -._~+/ (RFC 6750); "
                              "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
-        for name, value in (("SEARCH_THREADS", self.search_threads), ("REQUEST_TIMEOUT", self.request_timeout),
-                            ("MAX_CONNECTIONS", self.max_connections)):
+        for name, value in (("SEARCH_THREADS", self.search_threads), ("CLIENT_SEARCHES", self.client_searches),
+                            ("REQUEST_TIMEOUT", self.request_timeout), ("MAX_CONNECTIONS", self.max_connections)):
             if value < 1:
                 raise ValueError(f"REGKB_API_{name} must be at least 1, got {value}")
 
@@ -98,8 +107,8 @@ class ApiConfig:
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ApiConfig:
         origins = tuple(o.strip() for o in environ.get("REGKB_CORS_ORIGINS", "").split(",") if o.strip())
         numbers = [_whole_number(environ, name, default) for name, default in (
-            ("REGKB_API_SEARCH_THREADS", cls.search_threads), ("REGKB_API_REQUEST_TIMEOUT", cls.request_timeout),
-            ("REGKB_API_MAX_CONNECTIONS", cls.max_connections))]
+            ("REGKB_API_SEARCH_THREADS", cls.search_threads), ("REGKB_API_CLIENT_SEARCHES", cls.client_searches),
+            ("REGKB_API_REQUEST_TIMEOUT", cls.request_timeout), ("REGKB_API_MAX_CONNECTIONS", cls.max_connections))]
         return cls(environ.get("REGKB_API_TOKEN", ""), origins, *numbers)
 
 
@@ -298,6 +307,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     encoder = FairEncoder(model)
     searcher = Searcher(settings, encoder)  # type: ignore[arg-type]  # it has what Searcher uses: query, model_id
     search_slots = anyio.CapacityLimiter(config.search_threads)
+    client_slots = ClientSlots(config.client_searches)
     catalogs = CatalogCache()
     assessors = AssessorCache(model, settings, query=encoder.query)
     query_log = QueryLog.from_environment(settings.data_dir)
@@ -324,14 +334,16 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     def schema() -> dict[str, Any]:
         return app.openapi()
     _install_error_handlers(app)
+    app.state.client_slots = client_slots  # each client's line, for monitoring and tests
     app.add_middleware(RequestLimits)
     app.add_middleware(HeadAsGet)
     if config.cors_origins:
         app.add_middleware(JsonCORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], max_age=600)
     errors: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (400, 401, 503)}
+    busy_errors = {**errors, 429: errors[400]}  # the endpoints that use the model (ClientSlots)
 
-    @app.get("/search", response_model=SearchResponse, responses=errors, dependencies=protected)
+    @app.get("/search", response_model=SearchResponse, responses=busy_errors, dependencies=protected)
     async def search(
         q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="question or keywords")],
         k: Annotated[int, Query(ge=1, le=MAX_API_K, description="results, one per provision")] = 10,
@@ -353,7 +365,8 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
                                  [r.hit.citation for r in found.results], 1000 * (time.perf_counter() - started))
             return found, no_match_notice(catalog, found.unheld) if found.weak else ""
 
-        found, notice = await anyio.to_thread.run_sync(answered, limiter=search_slots)
+        async with client_slots.slot():
+            found, notice = await anyio.to_thread.run_sync(answered, limiter=search_slots)
         match = {**(found.evidence or Evidence({})).to_json(),
                  "weak": found.weak, "notice": notice}
         return SearchResponse(q, k, [r.to_json() for r in found.results], match)
@@ -386,7 +399,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
                                 else f"{doc_id} has no dated application clause")
         return TimelineResponse(doc_id, day, found.source.unit, [m.to_json() for m in found.milestones])
 
-    @app.post("/assess", responses=errors, dependencies=protected)
+    @app.post("/assess", responses=busy_errors, dependencies=protected)
     async def assess(request: AssessRequest) -> dict[str, Any]:
         """A described AI system assessed: proposed role, matching categories with their evidence, risk class
         (prohibited, high-risk, limited, minimal), the role's duties with citations and dates, and what the
@@ -398,7 +411,8 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
             return assessor(day).assess(request.text, request.role, answers, day).to_json()
 
         try:
-            return await anyio.to_thread.run_sync(assessed, limiter=search_slots)
+            async with client_slots.slot():
+                return await anyio.to_thread.run_sync(assessed, limiter=search_slots)
         except RegisterError as error:  # the index lacks what the register cites: not the request's fault
             raise IndexUnavailable(f"the assessment cannot run on this index: {error}") from error
         except ValueError as error:
@@ -507,9 +521,10 @@ def without_paths(message: str) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     """Every failure as the same JSON shape; only a bug in RegKB itself is a 500."""
 
-    def handler(status: int, code: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    def handler(status: int, code: str, headers: Mapping[str, str] | None = None
+                ) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
         async def handle(_: Request, error: Exception) -> JSONResponse:
-            return error_response(status, code, without_paths(str(error)))
+            return error_response(status, code, without_paths(str(error)), headers)
 
         return handle
 
@@ -528,6 +543,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(QueryError, handler(400, "bad_query"))
     app.add_exception_handler(IndexUnavailable, handler(503, "index_unavailable"))
     app.add_exception_handler(ModelProcessError, handler(503, "model_unavailable"))
+    app.add_exception_handler(ClientBusy, handler(429, "too_many_requests", {"Retry-After": "1"}))
     app.add_exception_handler(RequestValidationError, bad_parameters)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, bug)

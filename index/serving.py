@@ -12,6 +12,11 @@ Three guards, each against one way a single process can be starved:
   what that one costs). A client that fills the queue waits behind itself,
   not others in front of it. Clients are told apart by address (behind a proxy
   elsewhere than on this machine, set FORWARDED_ALLOW_IPS so uvicorn reads X-Forwarded-For).
+- `ClientSlots`: the fair queue orders only what reaches it, and searches reach it
+  through a pool of threads taken first come, first served: one client with many
+  connections held most of them, and the model's queue was then mostly its own
+  (README, "Load"). Each client may hold a few of the threads; its other requests
+  wait behind its own, and past a bound they are refused (429).
 - `GuardedH11Protocol`: uvicorn's HTTP/1.1 protocol with a deadline for the
   request to arrive (headers and body) and a cap on open connections that drops
   the oldest unfinished request rather than refusing everyone. Stock uvicorn
@@ -32,11 +37,14 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+import anyio
 import h11
 import numpy as np
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -61,6 +69,7 @@ class ModelProcessError(RuntimeError):
 
 PASSAGES_PER_CALL = 16  # one batch of E5's (e5_torch.BATCH): a question waits for at most one
 MAX_CHARGE = 2.0  # seconds of the model's time a batch is charged at most (a long batch takes about 0.2)
+WAITING_PER_SLOT = 4  # ClientSlots: requests one client may queue per search it may have in flight
 CHECK_RETRY = 5.0  # seconds between health checks that start failed models again
 CALL_TIMEOUT = 300.0  # seconds for the child to load the models or answer one request, far above either (about
 # 10 s and under 1 s); past it the child is killed rather than waited on
@@ -406,6 +415,45 @@ class FairEncoder:
             pending.vector = vector
             pending.done.set()
         return [p for p in admitted if p.error is None], seconds
+
+
+class ClientBusy(RuntimeError):
+    """Too many of one client's requests are already waiting: it is told to come back (429, Retry-After)."""
+
+
+class ClientSlots:
+    """At most `per_client` of one client's requests in flight, WAITING_PER_SLOT times as many queued behind them,
+    the rest refused.
+
+    A request waits here, in its client's own line, before it takes one of the shared search threads, so a
+    client's many connections cost the others no more than its `per_client`. The line is short because a
+    request at its end waits for all those ahead: under 50 busy clients a search takes about 3 s, and 32
+    queued behind 2 waited past a client's 30 s timeout. The client is `CLIENT`, as for the fair queue.
+    Lines are dropped as they empty, so the table holds only clients with a request open."""
+
+    def __init__(self, per_client: int) -> None:
+        self.per_client, self.waiting = per_client, WAITING_PER_SLOT * per_client
+        self._lines: dict[str, anyio.CapacityLimiter] = {}
+
+    def queued(self, client: str) -> int:
+        """The client's requests waiting for one of its slots."""
+        line = self._lines.get(client)
+        return line.statistics().tasks_waiting if line else 0
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        client = CLIENT.get()
+        line = self._lines.setdefault(client, anyio.CapacityLimiter(self.per_client))
+        if self.queued(client) >= self.waiting:
+            raise ClientBusy(f"{self.per_client + self.waiting} requests from this client are open; "
+                             "wait for their answers before sending more")
+        try:
+            async with line:
+                yield
+        finally:
+            statistics = line.statistics()
+            if not statistics.borrowed_tokens and not statistics.tasks_waiting and self._lines.get(client) is line:
+                del self._lines[client]
 
 
 REQUEST_TIMEOUT = {"code": "request_timeout", "message": "the request did not arrive in time"}

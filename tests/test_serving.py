@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import anyio
 import httpx
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from bench.common import free_port
 from bench.load_api import api_server
 from index import serving
 from index.api import ApiConfig, RequestLimits, create_app
-from index.serving import CLIENT, FairEncoder, ModelProcess, ModelProcessError
+from index.serving import CLIENT, ClientBusy, ClientSlots, FairEncoder, ModelProcess, ModelProcessError
 
 # -- the encoder's fair queue ------------------------------------------------------------------------
 
@@ -232,6 +233,71 @@ def test_a_query_over_the_token_cap_is_refused_by_the_api(client_on_mini):
 def client_on_mini(mini_index, embedder) -> Iterator[TestClient]:
     with TestClient(create_app(mini_index, ApiConfig(), embedder)) as running:
         yield running
+
+
+# -- one client's many connections ---------------------------------------------------------------------
+
+
+def test_a_clients_requests_past_its_slots_wait_in_its_own_line_and_past_that_are_refused():
+    slots, entered = ClientSlots(per_client=1), []
+
+    async def hold(client: str, release: anyio.Event) -> None:
+        CLIENT.set(client)
+        async with slots.slot():
+            entered.append(client)
+            await release.wait()
+
+    async def scenario() -> None:
+        release = anyio.Event()
+        async with anyio.create_task_group() as tasks:
+            for _ in range(1 + slots.waiting):
+                tasks.start_soon(hold, "greedy", release)
+            await anyio.wait_all_tasks_blocked()
+            assert entered == ["greedy"]  # one in flight, the others in its own line
+            CLIENT.set("greedy")
+            with pytest.raises(ClientBusy):
+                async with slots.slot():
+                    pass
+            tasks.start_soon(hold, "reader", release)
+            await anyio.wait_all_tasks_blocked()
+            assert entered == ["greedy", "reader"]  # in at once, not behind the greedy line
+            release.set()
+        assert entered.count("greedy") == 1 + slots.waiting and not slots._lines  # all served, no line left
+
+    anyio.run(scenario)
+
+
+class GatedEmbedder:
+    """The real embedder, whose queries wait for a gate once it is closed: searches pile up behind it."""
+
+    def __init__(self, embedder) -> None:
+        self._embedder, self.gate = embedder, threading.Event()
+        self.gate.set()
+
+    def __getattr__(self, name: str):
+        return getattr(self._embedder, name)
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        self.gate.wait(10)
+        return self._embedder.queries(texts)
+
+
+def test_one_client_past_its_searches_and_their_line_gets_a_json_429_with_retry_after(mini_index, embedder):
+    gated = GatedEmbedder(embedder)
+    app = create_app(mini_index, ApiConfig(client_searches=1), gated)
+    slots = app.state.client_slots
+    with TestClient(app) as api:
+        gated.gate.clear()
+        with ThreadPoolExecutor(1 + slots.waiting) as pool:
+            held = [pool.submit(api.get, "/search", params={"q": f"emotion recognition {i}"})
+                    for i in range(1 + slots.waiting)]
+            wait_for(lambda: slots.queued("testclient") == slots.waiting)  # one at the model, the rest in line
+            refused = api.get("/search", params={"q": "one more"})
+            gated.gate.set()
+            answered = [future.result(timeout=30) for future in held]
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert refused.json()["error"]["code"] == "too_many_requests"
+    assert [r.status_code for r in answered] == [200] * len(held)
 
 
 # -- HTTP details: JSON everywhere, HEAD, no redirects ------------------------------------------------
