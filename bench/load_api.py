@@ -51,7 +51,6 @@ HEAVY_QUERIES = {  # --heavy-queries: the review's attack, legitimate long quest
 }
 HEAVY_QUERIES["mixed"] = HEAVY_QUERIES["over-cap"] + HEAVY_QUERIES["long"]
 EXPECTED = {"heavy": {200, 400}, "greedy": {200, 429}}  # every other endpoint: 200
-GREEDY_ADDRESS = 0  # --greedy connections all come from one address past the others'
 
 
 @dataclass(frozen=True)

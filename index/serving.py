@@ -1,6 +1,6 @@
 """What keeps one API worker answering ordinary questions while some clients are slow, greedy or hostile.
 
-Three guards, each against one way a single process can be starved:
+Four guards, each against one way a single process can be starved:
 
 - `ModelProcess`: the models run in a child process, away from the GIL that the
   HTTP and search threads hold (see its docstring): in the same process, a busy
@@ -427,33 +427,36 @@ class ClientSlots:
 
     A request waits here, in its client's own line, before it takes one of the shared search threads, so a
     client's many connections cost the others no more than its `per_client`. The line is short because a
-    request at its end waits for all those ahead: under 50 busy clients a search takes about 3 s, and 32
-    queued behind 2 waited past a client's 30 s timeout. The client is `CLIENT`, as for the fair queue.
-    Lines are dropped as they empty, so the table holds only clients with a request open."""
+    request at its end waits for all those ahead: under 50 busy clients a search takes about 3 s, and with
+    32 queued behind 4 in flight, requests waited past a client's 30 s timeout. The client is `CLIENT`, as
+    for the fair queue. A client's requests are counted here, not read from the limiter (whose count of
+    holders, while a released slot passes to a waiter, differs between anyio versions), and its line goes
+    when the last of them ends, so the table holds only clients with a request open."""
 
     def __init__(self, per_client: int) -> None:
         self.per_client, self.waiting = per_client, WAITING_PER_SLOT * per_client
         self._lines: dict[str, anyio.CapacityLimiter] = {}
+        self._open: dict[str, int] = {}  # per client: its requests in flight and queued
 
     def queued(self, client: str) -> int:
         """The client's requests waiting for one of its slots."""
-        line = self._lines.get(client)
-        return line.statistics().tasks_waiting if line else 0
+        return max(0, self._open.get(client, 0) - self.per_client)
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         client = CLIENT.get()
-        line = self._lines.setdefault(client, anyio.CapacityLimiter(self.per_client))
-        if self.queued(client) >= self.waiting:
+        if self._open.get(client, 0) >= self.per_client + self.waiting:
             raise ClientBusy(f"{self.per_client + self.waiting} requests from this client are open; "
                              "wait for their answers before sending more")
+        line = self._lines.setdefault(client, anyio.CapacityLimiter(self.per_client))
+        self._open[client] = self._open.get(client, 0) + 1
         try:
             async with line:
                 yield
         finally:
-            statistics = line.statistics()
-            if not statistics.borrowed_tokens and not statistics.tasks_waiting and self._lines.get(client) is line:
-                del self._lines[client]
+            self._open[client] -= 1
+            if not self._open[client]:
+                del self._open[client], self._lines[client]
 
 
 REQUEST_TIMEOUT = {"code": "request_timeout", "message": "the request did not arrive in time"}

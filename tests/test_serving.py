@@ -267,6 +267,34 @@ def test_a_clients_requests_past_its_slots_wait_in_its_own_line_and_past_that_ar
     anyio.run(scenario)
 
 
+def test_a_slot_passing_to_a_clients_waiting_request_is_not_taken_by_its_next_one():
+    slots, entered = ClientSlots(per_client=1), []
+
+    async def hold(name: str, release: anyio.Event) -> None:
+        CLIENT.set("one client")
+        async with slots.slot():
+            entered.append(name)
+            await release.wait()
+
+    async def scenario() -> None:
+        releases = {name: anyio.Event() for name in ("first", "second", "third")}
+        async with anyio.create_task_group() as tasks:
+            for name in ("first", "second"):
+                tasks.start_soon(hold, name, releases[name])
+                await anyio.wait_all_tasks_blocked()
+            releases["first"].set()
+            tasks.start_soon(hold, "third", releases["third"])  # asks while the slot passes to "second"
+            await anyio.wait_all_tasks_blocked()
+            assert entered == ["first", "second"] and slots.queued("one client") == 1  # one in flight, not two
+            releases["second"].set()
+            await anyio.wait_all_tasks_blocked()
+            assert entered == ["first", "second", "third"]
+            releases["third"].set()
+        assert not slots._open and not slots._lines
+
+    anyio.run(scenario)
+
+
 class GatedEmbedder:
     """The real embedder, whose queries wait for a gate once it is closed: searches pile up behind it."""
 
