@@ -21,8 +21,10 @@ from index.config import settings
 from index.evaluate import load_questions
 from index.retrieval.search import QueryError, Searcher
 
-IN_SCOPE = ("dev", "holdout", "blind", "blind2", "amended", "tuning", "blind3", "blind4", "blind5", "blind6")
-OUT_OF_SCOPE = ("out_of_scope_calibration", "out_of_scope", "out_of_scope2", "out_of_scope3", "out_of_scope4")
+IN_SCOPE = ("dev", "holdout", "blind", "blind2", "amended", "tuning", "blind3", "blind4", "blind5", "blind6",
+            "blind7")
+OUT_OF_SCOPE = ("out_of_scope_calibration", "out_of_scope", "out_of_scope2", "out_of_scope3", "out_of_scope4",
+                "out_of_scope5")
 
 
 def main(argv: list[str] | None = None) -> None:

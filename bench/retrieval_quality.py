@@ -47,7 +47,7 @@ from index.retrieval.store import LoadedIndex  # noqa: E402
 
 WINDOW = 500
 PLAIN = SearchOptions(expand=False, priors=False, exact=False, define=False, act=False, subject=False,
-                      modality=False, lend=False, counterparts=False)
+                      modality=False, lend=False, counterparts=False, dates=False)
 GLOSSARY = replace(PLAIN, expand=True)
 PRIORS = replace(GLOSSARY, priors=True)
 EXACT = replace(PRIORS, exact=True)
@@ -56,6 +56,7 @@ ACT = replace(DEFINE, act=True)
 SUBJECT = replace(ACT, subject=True)
 MODALITY = replace(SUBJECT, modality=True)
 LEND = replace(MODALITY, lend=True)
+COUNTERPARTS = replace(LEND, counterparts=True)
 STEPS: list[tuple[str, str, SearchOptions]] = [
     ("BM25 only", "lexical", PLAIN),
     ("dense only", "dense", PLAIN),
@@ -68,7 +69,8 @@ STEPS: list[tuple[str, str, SearchOptions]] = [
     ("+ subject of compound questions", "hybrid", SUBJECT),
     ("+ can-we/when modality", "hybrid", MODALITY),
     ("+ recitals lend to articles", "hybrid", LEND),
-    ("+ other languages lend (default)", "hybrid", SearchOptions()),
+    ("+ other languages lend", "hybrid", COUNTERPARTS),
+    ("+ when: the dating clause (default)", "hybrid", SearchOptions()),
 ]
 
 

@@ -100,7 +100,8 @@ def test_the_deciding_provision_leads_compound_permission_and_date_questions(cor
     chatbot = "We built a chatbot for customer support. What do we have to do under the AI Act and by when?"
     assert units(chatbot, 3)[0] == "Article 50"
     assert "Article 5" in units("Can we monitor employees' emotions in video calls?", 5)
-    assert "Article 113" in units("When do the high-risk rules apply?", 10)
+    high_risk = ask(corpus_searcher, "When do the high-risk rules apply?", 3)[0].hit.chunk  # the clause dating them
+    assert high_risk.label == "Article 113(c)" and "2 December 2027" in high_risk.text
 
 
 def test_recitals_explain_articles_and_an_amending_acts_those_of_the_act_it_amends(corpus_searcher):
@@ -148,6 +149,21 @@ def test_on_a_day_before_the_amendment_a_recital_lends_to_the_wording_of_that_da
     (then,) = set(lent) - {recital}
     assert index.chunks[then].label == index.chunks[today].label and index.chunks[then].valid_to == "2026-07-27"
     assert set(features.lend({recital: 0.05}, features.in_force_on("2026-12-01"))) == {recital, today}
+
+
+def test_a_when_question_is_dated_by_the_clause_in_force_on_the_day_asked(corpus_searcher):
+    """Before 27 July 2026 Article 9 applied from the AI Act's general date; the amendment gave it clause (c)."""
+    index, features = corpus_searcher._snapshot()
+    (risk,) = [r for r, c in enumerate(index.chunks) if (c.doc_id, c.label) == ("ai-act", "Article 9(1)")]
+
+    def clauses(day: str) -> list[str]:
+        lent = features.date({risk: 0.05}, features.in_force_on(day), day)
+        return sorted(" ".join(index.chunks[r].text.split())[:40] for r in set(lent) - {risk})
+
+    before, today = clauses("2025-06-01"), clauses("2026-12-01")  # each with Article 111(2), its transition
+    assert "It shall apply from 2 August 2026." in before and not any(c.startswith("(c)") for c in before)
+    assert any(c.startswith("(c) Chapter III, Sections 1, 2, and 3") for c in today)
+    assert not any(c.startswith("It shall apply") for c in today)
 
 
 def test_a_french_question_gets_french_provisions_cited_the_french_way(corpus_searcher):

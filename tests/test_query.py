@@ -19,6 +19,7 @@ from index.retrieval.query import (
     act_number,
     acts_named,
     asks_of,
+    asks_when_rules_apply,
     citations_in,
     intent_of,
     language_of,
@@ -30,6 +31,7 @@ from index.retrieval.query import (
 from index.retrieval.rerank import Reranker
 from index.retrieval.search import (
     COUNTERPART_LEND,
+    DATE_LEND,
     RECITAL_LEND,
     QueryError,
     Searcher,
@@ -105,6 +107,56 @@ def test_the_embedder_reads_the_subject_of_a_compound_question(text, subject):
 ])
 def test_what_a_question_asks_for(text, asks):
     assert asks_of(text) == asks
+
+
+@pytest.mark.parametrize("text, applies", [
+    ("When do the high-risk rules apply?", True),
+    ("From when must providers of general-purpose models comply?", True),
+    ("deadline for high-risk AI rules covering machinery", True),
+    ("À partir de quand les interdictions s'appliquent-elles ?", True),
+    ("When does the AI Act enter into force?", True),
+    ("By when must we comply?", True),
+    ("When do the registration obligations apply?", True),  # a duty named, but its rules' applying asked
+    ("GDPR data breach notification deadline", False),  # a duty's own time limit
+    ("Our product malfunctioned. What is the deadline to report it?", False),
+    ("When do the obligations to notify a personal data breach begin?", False),
+    ("What is the deadline to respond to an access request under the GDPR rules?", False),
+    ("When does the controller have to comply with a request for erasure?", False),
+    ("What is the deadline to apply for access to the supercomputers?", False),  # applying for something
+    ("When must providers apply the CE marking?", False),
+    ("Quand un fournisseur entre en relation avec un organisme notifié, que doit-il faire ?", False),
+    ("Can we use emotion recognition at work?", False),
+])
+def test_which_when_questions_ask_from_when_rules_apply(text, applies):
+    assert asks_when_rules_apply(text) is applies and understand(text).applies is applies
+
+
+def test_each_provision_is_dated_by_the_clause_of_the_application_article_that_names_it(mini_searcher):
+    index, features = mini_searcher._snapshot()
+    assert list(features.dated_by) == [""]  # one period: nothing in this index amends anything
+    dated = {index.chunks[r].label: [index.chunks[c].text for c in clauses]
+             for r, clauses in features.dated_by[""].items()}
+    assert dated["Article 2(1)(b)"] == ["(a) Article 2 applies from 1 May 2099;"]
+    assert dated["Article 3(1)"] == ["(b) Article 3 applies from 1 November 2099."]
+    assert [t for t in dated["Annex I"] if "1 May 2100" in t]  # the general date, for what no clause names
+    assert not any(label.startswith(("Recital", "Article 4")) for label in dated)  # no date; the clauses' own
+
+
+def test_a_when_question_lends_to_the_clause_that_dates_what_it_found(mini_searcher):
+    index, features = mini_searcher._snapshot()
+    row = {c.label: r for r, c in enumerate(index.chunks)}
+    (clause,) = features.dated_by[""][row["Article 3(1)"]]
+    penalties, day = row["Article 3(1)"], "2100-01-01"
+    assert features.date({penalties: 0.05}, None, day) == {penalties: 0.05, clause: DATE_LEND * 0.05}
+    assert features.date({penalties: 0.05, clause: 0.06}, None, day) == {penalties: 0.05, clause: 0.06}  # above it
+    filtered = np.ones(len(index.chunks), dtype=bool)
+    filtered[clause] = False
+    assert features.date({penalties: 0.05}, filtered, day) == {penalties: 0.05}  # nothing past a filter
+    question = "When do the penalties for lawnmower operators apply?"
+    units = [h.chunk.label for h in mini_searcher.search(question, 10)]
+    plain = [h.chunk.label for h in mini_searcher.search(question, 10, options=SearchOptions(dates=False))]
+    label = index.chunks[clause].label
+    assert label in units and (label not in plain or units.index(label) < plain.index(label))
 
 
 def test_a_passage_prohibits_or_dates_by_its_own_wording(mini_searcher):

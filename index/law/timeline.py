@@ -27,7 +27,7 @@ that cover it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from index.law.catalog import Catalog, TocEntry, unit_text
@@ -84,6 +84,7 @@ class AppliesFrom:
     day: date
     condition: str  # "as regards ...", "the general date of application", ...
     source: str = ""  # the provision that says so, as in force: "Article 113"
+    clause: str = field(default="", compare=False)  # the words of `source` that say so (a "when" question's answer)
 
     def to_json(self) -> dict[str, str]:
         return {"date": self.day.isoformat(), "condition": self.condition, "source": self.source}
@@ -136,12 +137,13 @@ def applies_from(catalog: Catalog, dates: Timeline | None, label: str) -> list[A
     ranked = [(rank, m) for m in application if m.covers and (rank := _specificity(catalog, dates.doc_id, label, m))]
     best = max((rank for rank, _ in ranked), default=0)
     source = dates.source.unit
-    chosen = [AppliesFrom(m.day, m.condition or m.quote, source) for rank, m in ranked if rank == best]
+    chosen = [AppliesFrom(m.day, m.condition or m.quote, source, m.quote) for rank, m in ranked if rank == best]
     if not chosen:
-        chosen = [AppliesFrom(m.day, "the general date of application", source) for m in application if not m.covers]
-    parts = [AppliesFrom(m.day, f"{named}{m.condition or m.quote}", source)
+        chosen = [AppliesFrom(m.day, "the general date of application", source, m.quote)
+                  for m in application if not m.covers]
+    parts = [AppliesFrom(m.day, f"{named}{m.condition or m.quote}", source, m.quote)
              for m in application if (named := _parts_named(m, label))]
-    transitional = [AppliesFrom(m.day, f"{_parts_named(m, label)}transitional period: {m.quote}", m.source)
+    transitional = [AppliesFrom(m.day, f"{_parts_named(m, label)}transitional period: {m.quote}", m.source, m.quote)
                     for m in dates.milestones if m.event == TRANSITIONAL
                     and (_specificity(catalog, dates.doc_id, label, m) or _parts_named(m, label))]
     return list(dict.fromkeys([*chosen, *parts, *transitional]))

@@ -45,6 +45,16 @@ _CONDITION = re.compile(_OPENS + r"(when|quand)\s+(is|are|does|do)\b[^.?!]*\b(co
                         r"qualif(y|ies)|count(s)? as|mandatory|required|necessary|needed)\b", re.I)
 _DATE = re.compile(_OPENS + r"(when|from when|since when|by when|quand|à partir de quand)\b|\b(by|from|since) when\b"
                    r"|\b(deadline|what date|which date|start(s)? to apply|date d['’]application)\b", re.I)
+# Of the "when" questions, those about rules applying (asks_when_rules_apply): a verb of applying, or a word for
+# the rules themselves in a question that names no duty's act (a duty's own time limit is not an application date)
+_APPLYING = re.compile(r"\b(appl(y|ies|ied|icable)(?!\s+(for|the|an?)\b)|(?<!\ban\s)application(?!\s+(for|to)\b)|"
+                       r"(in|into) force|(take(s)?|come(s)?( into)?) effect|kick(s)? in|s['’]appliqu\w*|"
+                       r"applicables?|en vigueur|entre(nt)? en (vigueur|application)|prenn?(ent)? effet)\b", re.I)
+_RULES = re.compile(r"\b(rules|requirements|obligations|duties|bans?|banned|prohibitions?|prohibited|compl(y|iance|iant)|"
+                    r"enforc\w*|règles|exigences|obligations?|obligatoires?|interdictions?|interdit\w*|prohib\w*|"
+                    r"conformité)\b", re.I)
+_DUTY_ACTS = re.compile(r"\b(notif\w*|report\w*|submit\w*|respon(d|se)\w*|reply|regist\w*|inform\w*|request\w*|"
+                        r"eras\w*|delet\w*|complain\w*|incident\w*|signal\w*|déclar\w*|demande\w*)\b", re.I)
 _FRENCH = re.compile(r"\b(le|la|les|des|est|une|nous|pour|dans|avec|sont|quelles?|peut|doit)\b", re.I)
 _ENGLISH = re.compile(r"\b(the|is|are|we|our|for|with|can|must|do|does|what|which|how|of)\b", re.I)
 # A sentence ends where the next begins with a capital; not after "Art.", "No." (digits follow) or "U.S."
@@ -113,6 +123,7 @@ class QueryPlan:
     matched: tuple[str, ...] = ()  # glossary phrases found, for display ("chatbot -> ...")
     subject: str = ""  # the sentences that say what the question is about (subject_of); "" = the whole text
     asks: Asks = ""
+    applies: bool = False  # a "when" question about rules applying (asks_when_rules_apply)
     acts: tuple[str, ...] = ()  # the numbers of the acts the question names ("2022/2065" for "the DSA")
     countries: tuple[str, ...] = ()  # the countries whose own law it asks about ("Germany": national.py)
 
@@ -175,9 +186,10 @@ def understand(text: str, expand: bool = True, subject: bool = True) -> QueryPla
     named = [doc for doc, pattern in _DOC_NAMES.items() if pattern.search(text)]
     docs = named + [d for d in docs if d not in named]
     expanded = " ".join([text, *additions])
+    asks = asks_of(text)
     return QueryPlan(text, expanded, intent_of(text), language_of(text), citations_in(text), tuple(docs),
-                     tuple(matched), subject_of(text) if subject else "", asks_of(text), acts_named(text),
-                     national_laws_named(text))
+                     tuple(matched), subject_of(text) if subject else "", asks, asks_when_rules_apply(text, asks),
+                     acts_named(text), national_laws_named(text))
 
 
 def asks_of(text: str) -> Asks:
@@ -186,6 +198,16 @@ def asks_of(text: str) -> Asks:
     if _DATE.search(text) and not _CONDITION.search(text):
         return "date"
     return "permission" if _PERMISSION.search(text) else ""
+
+
+def asks_when_rules_apply(text: str, asks: Asks | None = None) -> bool:
+    """A "when" question (`asks`, as asks_of reads it) about rules applying ("When do the high-risk rules
+    apply?", "by when must we comply?"), not a duty's own time limit ("the deadline to report a serious
+    incident", "when must we answer an access request under the GDPR rules?") nor one for applying for
+    something: its answer is the clause of the act's application article that dates what it is about."""
+    if (asks_of(text) if asks is None else asks) != "date":
+        return False
+    return bool(_APPLYING.search(text) or (_RULES.search(text) and not _DUTY_ACTS.search(text)))
 
 
 def subject_of(text: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -23,9 +24,11 @@ from typing import Any, Literal
 import numpy as np
 
 from index.config import E5, MINILM, Settings
+from index.law.catalog import Catalog
 from index.law.definitions import definitions_in, in_definitions_article
-from index.law.labels import within, written_in
-from index.law.versions import version_on
+from index.law.labels import unit_of, within, written_in
+from index.law.timeline import applies_from, timeline
+from index.law.versions import in_force_on, version_on
 from index.model import Chunk, Hit
 from index.retrieval import store
 from index.retrieval.embedder import Embedder, QueryTooLong, model_name
@@ -59,6 +62,7 @@ class SearchOptions:
     subject: bool = True  # a question in several sentences: the embedder reads those that say what it is about
     modality: bool = True  # "can we" questions favour passages that prohibit, "when" ones those that date
     lend: bool = True  # a recital found lends part of its score to the article passage it explains
+    dates: bool = True  # "when" questions: a provision found lends to the clause that says from when it applies
     counterparts: bool = True  # a passage found in another language of the act lends to the question's language's
     rerank: bool = False  # cross-encoder over the fused top candidates (needs REGKB_RERANKER)
 
@@ -78,6 +82,7 @@ MODALITY_PRIOR = 1.5  # chosen on the development set; the others measured once,
 RECITAL_LEND = 0.7  # the share of a recital's score that the article passage it explains gains
 LENDERS = 20  # the first fused passages, among which a recital lends
 WEAKEST_LINKS = 10  # percent of a build's recital-article links, the least similar, not made
+DATE_LEND = 0.7  # the share of a provision's score that the clause dating it gains, for a "when" question
 # Chosen on bench/tuning_questions.jsonl's 40 French questions (0.1 to 0.25 within two questions of each other):
 COUNTERPART_LEND = 0.2  # the share of a passage's score that its counterpart in the question's language gains
 LINK_BLOCK = 1024  # recitals compared with the articles at once when a build loads
@@ -176,6 +181,8 @@ class Searcher:
             fused = features.lend(fused, allowed)
         if options.modality and plan.asks:
             fused = features.favour(fused, plan.asks)
+        if options.dates and plan.applies:
+            fused = features.date(fused, allowed, filters.day)
         if options.exact and plan.references:
             fused = features.pin(fused, plan, allowed, resolve_act=options.act)
         if options.rerank:
@@ -316,6 +323,7 @@ class _ChunkFeatures:
     coverage: Coverage = Coverage((), {}, {})
     held: frozenset[str] = frozenset()  # the acts the index holds, by number ("2024/1689"), and countries' law
     explains: dict[int, int] = field(default_factory=dict)  # recital row -> the article row it explains
+    dated_by: dict[str, dict[int, tuple[int, ...]]] = field(default_factory=dict)  # dating_clauses: from a day
     wordings: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)  # (doc, label) -> its dated rows
     counterparts: dict[int, tuple[int, ...]] = field(default_factory=dict)  # row -> its other languages' rows
 
@@ -339,6 +347,7 @@ class _ChunkFeatures:
             coverage=coverage,
             held=frozenset(act for d in index.manifest.documents for act in (*acts_held_by(d), *countries_held_by(d))),
             explains=explained_articles(index, kinds, embedded),
+            dated_by=dating_clauses(index),
             wordings=dated_wordings(index),
             counterparts=counterparts_of(index),
         )
@@ -426,15 +435,33 @@ class _ChunkFeatures:
         leading: dict[tuple[str, str], int] = {}
         for row in ranked:
             leading.setdefault(self.units[row][:2], row)
+        return self._lent(fused, ranked, allowed, lambda row: (self.explains[row],) if row in self.explains else (),
+                          RECITAL_LEND, lambda passage: leading.get(self.units[passage][:2], passage))
+
+    def date(self, fused: dict[int, float], allowed: np.ndarray | None, day: str) -> dict[int, float]:
+        """For a "when" question, a provision among the first fused passages lends a share of its score to the
+        clause that says from when it applies (`dating_clauses`), when that clause ranks below it. The question
+        names what it is about ("the high-risk rules"), and its words find those rules; the date is in the
+        act's application article, whose clauses are lists of chapter numbers that no question's words find
+        ("(c) Chapter III, Sections 1, 2 and 3 ... shall apply from ..."). The clause itself gains, not the
+        article's best passage: it is the one that answers. The links are those of the texts in force on `day`."""
+        links = self.dated_by.get(max((d for d in self.dated_by if d <= day), default=""), {})
+        ranked = sorted(fused, key=lambda r: -fused[r])
+        return self._lent(fused, ranked, allowed, lambda row: links.get(row, ()), DATE_LEND, lambda clause: clause)
+
+    def _lent(self, fused: dict[int, float], ranked: list[int], allowed: np.ndarray | None,
+              links: Callable[[int], tuple[int, ...]], share: float, target: Callable[[int], int]) -> dict[int, float]:
+        """Each of the first LENDERS passages (`ranked`: `fused`, best first) lends `share` of its score to the
+        passages it links to that rank below it (to `target` of each: the passage that is to rise), on the day
+        searched."""
         lent = dict(fused)
         for row in ranked[:LENDERS]:
-            passage = self._on_the_day(self.explains.get(row), allowed, fused)
-            if passage is None:
-                continue
-            if fused[row] <= fused.get(passage, 0.0):  # the question already finds the passage, and more
-                continue
-            article = leading.get(self.units[passage][:2], passage)
-            lent[article] = max(lent.get(article, 0.0), fused.get(passage, 0.0) + RECITAL_LEND * fused[row])
+            for linked in links(row):
+                passage = self._on_the_day(linked, allowed, fused)
+                if passage is None or fused[row] <= fused.get(passage, 0.0):  # already found, and higher
+                    continue
+                gainer = target(passage)
+                lent[gainer] = max(lent.get(gainer, 0.0), fused.get(passage, 0.0) + share * fused[row])
         return lent
 
     def _on_the_day(self, passage: int | None, allowed: np.ndarray | None, fused: dict[int, float]) -> int | None:
@@ -524,6 +551,52 @@ def explained_articles(index: store.LoadedIndex, kinds: list[str],
                 links[row] = (article_rows[closest], float(scores[closest]))
     weakest = set(sorted(links, key=lambda row: links[row][1])[: len(links) * WEAKEST_LINKS // 100])
     return {row: passage for row, (passage, _) in links.items() if row not in weakest}
+
+
+def dating_clauses(index: store.LoadedIndex) -> dict[str, dict[int, tuple[int, ...]]]:
+    """From each day the texts changed ("" before any change) -> each provision's row -> the rows of the clauses
+    that say from when it applies, in the texts in force from that day: the clause of its act's application
+    article that names it (or its section or chapter: law.timeline, which dates every result the same way), and
+    any transitional deadline that covers it. A clause's row is the passage of its provision that holds the
+    clause's words. Per period, because an amendment changes both: before 27 July 2026 the AI Act's Article 9
+    applied from the general date, afterwards from its clause (c). Acts without a dated application article,
+    or whose text law.timeline does not read (the French one), have none."""
+    changes = {day for chunk in index.chunks for day in (chunk.valid_from, chunk.valid_to) if day}
+    return {day: _dating_clauses_on(index, day) for day in ["", *sorted(changes)]}
+
+
+def _dating_clauses_on(index: store.LoadedIndex, day: str) -> dict[int, tuple[int, ...]]:
+    chunks = in_force_on(index.chunks, day)
+    catalog = Catalog.of(chunks, index.manifest.documents)
+    row_of = {id(chunk): row for row, chunk in enumerate(index.chunks)}
+    by_doc: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    links: dict[int, tuple[int, ...]] = {}
+    for doc_id, in_doc in by_doc.items():
+        dates = timeline(catalog, doc_id)
+        if dates is None:
+            continue
+        by_unit: dict[str, list[Chunk]] = {}
+        for chunk in in_doc:
+            by_unit.setdefault(chunk.unit, []).append(chunk)
+        clauses: dict[str, tuple[int, ...]] = {}
+        for chunk in in_doc:
+            if chunk.unit == dates.source.unit:
+                continue
+            if chunk.label not in clauses:
+                clauses[chunk.label] = tuple(dict.fromkeys(
+                    row_of[id(c)] for found in applies_from(catalog, dates, chunk.label)
+                    for c in by_unit.get(unit_of(found.source), ()) if _says(c.text, found.clause)))
+            if clauses[chunk.label]:
+                links[row_of[id(chunk)]] = clauses[chunk.label]
+    return links
+
+
+def _says(text: str, clause: str) -> bool:
+    """Whether a passage holds a clause (its first words, spaced as in either)."""
+    words = " ".join(clause.split()[:12])
+    return bool(words) and words in " ".join(text.split())
 
 
 def counterparts_of(index: store.LoadedIndex) -> dict[int, tuple[int, ...]]:
