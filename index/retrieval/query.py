@@ -50,9 +50,9 @@ _DATE = re.compile(_OPENS + r"(when|from when|since when|by when|quand|à partir
 _APPLYING = re.compile(r"\b(appl(y|ies|ied|icable)(?!\s+(for|the|an?)\b)|(?<!\ban\s)application(?!\s+(for|to)\b)|"
                        r"(in|into) force|(take(s)?|come(s)?( into)?) effect|kick(s)? in|s['’]appliqu\w*|"
                        r"applicables?|en vigueur|entre(nt)? en (vigueur|application)|prenn?(ent)? effet)\b", re.I)
-_RULES = re.compile(r"\b(rules|requirements|obligations|duties|bans?|banned|prohibitions?|prohibited|compl(y|iance|iant)|"
-                    r"enforc\w*|règles|exigences|obligations?|obligatoires?|interdictions?|interdit\w*|prohib\w*|"
-                    r"conformité)\b", re.I)
+_RULES = re.compile(r"\b(rules|requirements|obligations?|duties|bans?|banned|prohibitions?|prohibited|compl(y|iance|iant)|"
+                    r"enforc\w*|règles|exigences|obligatoires?|interdictions?|interdit\w*|prohib\w*|conformité)\b",
+                    re.I)
 _DUTY_ACTS = re.compile(r"\b(notif\w*|report\w*|submit\w*|respon(d|se)\w*|reply|regist\w*|inform\w*|request\w*|"
                         r"eras\w*|delet\w*|complain\w*|incident\w*|signal\w*|déclar\w*|demande\w*)\b", re.I)
 _FRENCH = re.compile(r"\b(le|la|les|des|est|une|nous|pour|dans|avec|sont|quelles?|peut|doit)\b", re.I)

@@ -594,7 +594,7 @@ def _dating_clauses_on(index: store.LoadedIndex, day: str) -> dict[int, tuple[in
 
 
 def _says(text: str, clause: str) -> bool:
-    """Whether a passage holds a clause (its first words, spaced as in either)."""
+    """Whether a passage holds a clause: its first twelve words, however either spaces them."""
     words = " ".join(clause.split()[:12])
     return bool(words) and words in " ".join(text.split())
 
