@@ -562,18 +562,14 @@ def dating_clauses(index: store.LoadedIndex) -> dict[str, dict[int, tuple[int, .
     applied from the general date, afterwards from its clause (c). Acts without a dated application article,
     or whose text law.timeline does not read (the French one), have none."""
     changes = {day for chunk in index.chunks for day in (chunk.valid_from, chunk.valid_to) if day}
-    return {day: _dating_clauses_on(index, day) for day in ["", *sorted(changes)]}
-
-
-def _dating_clauses_on(index: store.LoadedIndex, day: str) -> dict[int, tuple[int, ...]]:
-    chunks = in_force_on(index.chunks, day)
-    catalog = Catalog.of(chunks, index.manifest.documents)
     row_of = {id(chunk): row for row, chunk in enumerate(index.chunks)}
-    by_doc: dict[str, list[Chunk]] = {}
-    for chunk in chunks:
-        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    return {day: _dating_clauses_on(index, day, row_of) for day in ["", *sorted(changes)]}
+
+
+def _dating_clauses_on(index: store.LoadedIndex, day: str, row_of: dict[int, int]) -> dict[int, tuple[int, ...]]:
+    catalog = Catalog.of(in_force_on(index.chunks, day), index.manifest.documents)
     links: dict[int, tuple[int, ...]] = {}
-    for doc_id, in_doc in by_doc.items():
+    for doc_id, in_doc in catalog.chunks_of.items():
         dates = timeline(catalog, doc_id)
         if dates is None:
             continue
