@@ -47,7 +47,7 @@ from index.retrieval.store import LoadedIndex  # noqa: E402
 
 WINDOW = 500
 PLAIN = SearchOptions(expand=False, priors=False, exact=False, define=False, act=False, subject=False,
-                      modality=False, lend=False, counterparts=False, dates=False)
+                      modality=False, lend=False, counterparts=False, dates=False, defer=False)
 GLOSSARY = replace(PLAIN, expand=True)
 PRIORS = replace(GLOSSARY, priors=True)
 EXACT = replace(PRIORS, exact=True)
@@ -57,6 +57,7 @@ SUBJECT = replace(ACT, subject=True)
 MODALITY = replace(SUBJECT, modality=True)
 LEND = replace(MODALITY, lend=True)
 COUNTERPARTS = replace(LEND, counterparts=True)
+DATES = replace(COUNTERPARTS, dates=True)
 STEPS: list[tuple[str, str, SearchOptions]] = [
     ("BM25 only", "lexical", PLAIN),
     ("dense only", "dense", PLAIN),
@@ -70,7 +71,8 @@ STEPS: list[tuple[str, str, SearchOptions]] = [
     ("+ can-we/when modality", "hybrid", MODALITY),
     ("+ recitals lend to articles", "hybrid", LEND),
     ("+ other languages lend", "hybrid", COUNTERPARTS),
-    ("+ when: the dating clause (default)", "hybrid", SearchOptions()),
+    ("+ when: the dating clause", "hybrid", DATES),
+    ("+ applied instructions defer (default)", "hybrid", SearchOptions()),
 ]
 
 

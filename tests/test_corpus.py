@@ -166,6 +166,26 @@ def test_a_when_question_is_dated_by_the_clause_in_force_on_the_day_asked(corpus
     assert not any(c.startswith("It shall apply") for c in today)
 
 
+def test_an_amending_instruction_ranks_below_the_article_it_wrote_unless_the_change_is_asked(corpus_searcher):
+    index, features = corpus_searcher._snapshot()
+    sandboxes = [r for r, c in enumerate(index.chunks) if (c.doc_id, c.label) == ("digital-omnibus-ai", "Article 1(22)")]
+    assert sandboxes and all({index.chunks[w].unit for w in features.instructions[r]} == {"Article 57"}
+                             for r in sandboxes)
+    assert not any(index.chunks[r].doc_id != "digital-omnibus-ai" for r in features.instructions)
+
+    def units(question: str, options: SearchOptions) -> list[tuple[str, str]]:
+        return list(dict.fromkeys((r.hit.chunk.doc_id, r.hit.chunk.unit)
+                                  for r in ask(corpus_searcher, question, 10, options=options)))
+
+    question = "Which powers do AI Office officials have during an on-site inspection?"
+    deferred, plain = units(question, SearchOptions()), units(question, SearchOptions(defer=False))
+    assert deferred[0] == plain[0] == ("ai-act", "Article 75a")
+    instruction = ("digital-omnibus-ai", "Article 1")
+    assert instruction not in deferred[:3] and instruction in plain[:3]
+    changed = "What did the Digital Omnibus change in the regulatory sandbox rules?"
+    assert units(changed, SearchOptions()) == units(changed, SearchOptions(defer=False))
+
+
 def test_a_french_question_gets_french_provisions_cited_the_french_way(corpus_searcher):
     hits = corpus_searcher.search("Notre agent conversationnel doit-il dire aux clients qu'il n'est pas humain ?", 5)
     first = hits[0].to_json()

@@ -18,6 +18,7 @@ from index.retrieval.query import (
     Citation,
     act_number,
     acts_named,
+    asks_about_amendments,
     asks_of,
     asks_when_rules_apply,
     citations_in,
@@ -32,6 +33,7 @@ from index.retrieval.rerank import Reranker
 from index.retrieval.search import (
     COUNTERPART_LEND,
     DATE_LEND,
+    INSTRUCTION_WEIGHT,
     RECITAL_LEND,
     QueryError,
     Searcher,
@@ -129,6 +131,29 @@ def test_what_a_question_asks_for(text, asks):
 ])
 def test_which_when_questions_ask_from_when_rules_apply(text, applies):
     assert asks_when_rules_apply(text) is applies and understand(text).applies is applies
+
+
+@pytest.mark.parametrize("text, amendments", [
+    ("What did the Digital Omnibus change for SMEs?", True),
+    ("Which articles were amended in 2026?", True),
+    ("Qu'est-ce qui a été modifié en 2026 ?", True),
+    ("If we join a regulatory sandbox, can we still be fined?", False),
+    ("Can the AI Office inspect our premises?", False),
+])
+def test_which_questions_ask_what_an_amendment_changed(text, amendments):
+    assert asks_about_amendments(text) is amendments and understand(text).amendments is amendments
+
+
+def test_an_applied_amending_instruction_weighs_less_than_the_text_it_wrote():
+    features = _ChunkFeatures(units=[("amending", "Article 1", "Article 1(3)"), ("act", "Article 57", "Article 57(1)"),
+                                     ("amending", "Article 4", "Article 4")],
+                              kinds=["article"] * 3, languages=["en"] * 3, terms=[""] * 3,
+                              acts={"amending": ("2099/2",), "act": ("2099/1",)}, instructions={0: (1,)})
+    found, plan = {0: 0.05, 1: 0.04, 2: 0.03}, understand("Can we be fined while testing in a sandbox?")
+    assert features.defer(found, plan, None) == {0: INSTRUCTION_WEIGHT * 0.05, 1: 0.04, 2: 0.03}
+    # a day before the amendment, or a filter keeping the amended act out: the instruction is all there is
+    assert features.defer(found, plan, np.array([True, False, True])) == found
+    assert features.defer(found, understand("What does Regulation (EU) 2099/2 say about sandboxes?"), None) == found
 
 
 def test_each_provision_is_dated_by_the_clause_of_the_application_article_that_names_it(mini_searcher):

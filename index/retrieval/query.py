@@ -55,6 +55,8 @@ _RULES = re.compile(r"\b(rules|requirements|obligations?|duties|bans?|banned|pro
                     re.I)
 _DUTY_ACTS = re.compile(r"\b(notif\w*|report\w*|submit\w*|respon(d|se)\w*|reply|regist\w*|inform\w*|request\w*|"
                         r"eras\w*|delet\w*|complain\w*|incident\w*|signal\w*|déclar\w*|demande\w*)\b", re.I)
+# A question about the changes themselves, whose answer may be the amending act's own instruction
+_AMENDMENT = re.compile(r"\b(amend\w*|omnibus|chang(e|es|ed)|modifi\w*)\b", re.I)
 _FRENCH = re.compile(r"\b(le|la|les|des|est|une|nous|pour|dans|avec|sont|quelles?|peut|doit)\b", re.I)
 _ENGLISH = re.compile(r"\b(the|is|are|we|our|for|with|can|must|do|does|what|which|how|of)\b", re.I)
 # A sentence ends where the next begins with a capital; not after "Art.", "No." (digits follow) or "U.S."
@@ -126,6 +128,7 @@ class QueryPlan:
     applies: bool = False  # a "when" question about rules applying (asks_when_rules_apply)
     acts: tuple[str, ...] = ()  # the numbers of the acts the question names ("2022/2065" for "the DSA")
     countries: tuple[str, ...] = ()  # the countries whose own law it asks about ("Germany": national.py)
+    amendments: bool = False  # it asks what an amendment changed (asks_about_amendments)
 
     @property
     def embedded(self) -> str:
@@ -189,7 +192,7 @@ def understand(text: str, expand: bool = True, subject: bool = True) -> QueryPla
     asks = asks_of(text)
     return QueryPlan(text, expanded, intent_of(text), language_of(text), citations_in(text), tuple(docs),
                      tuple(matched), subject_of(text) if subject else "", asks, asks_when_rules_apply(text, asks),
-                     acts_named(text), national_laws_named(text))
+                     acts_named(text), national_laws_named(text), asks_about_amendments(text))
 
 
 def asks_of(text: str) -> Asks:
@@ -208,6 +211,12 @@ def asks_when_rules_apply(text: str, asks: Asks | None = None) -> bool:
     if (asks_of(text) if asks is None else asks) != "date":
         return False
     return bool(_APPLYING.search(text) or (_RULES.search(text) and not _DUTY_ACTS.search(text)))
+
+
+def asks_about_amendments(text: str) -> bool:
+    """ "What did the Digital Omnibus change for SMEs?", "Which articles were amended in 2026?": the amending
+    act's own instructions answer such a question as well as the text they produced."""
+    return bool(_AMENDMENT.search(text))
 
 
 def subject_of(text: str) -> str:

@@ -26,7 +26,7 @@ import numpy as np
 from index.config import E5, MINILM, Settings
 from index.law.catalog import Catalog
 from index.law.definitions import definitions_in, in_definitions_article
-from index.law.labels import unit_of, within, written_in
+from index.law.labels import nearest, unit_of, within, written_in
 from index.law.timeline import applies_from, timeline
 from index.law.versions import in_force_on, version_on
 from index.model import Chunk, Hit
@@ -64,6 +64,7 @@ class SearchOptions:
     lend: bool = True  # a recital found lends part of its score to the article passage it explains
     dates: bool = True  # "when" questions: a provision found lends to the clause that says from when it applies
     counterparts: bool = True  # a passage found in another language of the act lends to the question's language's
+    defer: bool = True  # an amending act's instruction weighs less than the provision it wrote, unless asked about
     rerank: bool = False  # cross-encoder over the fused top candidates (needs REGKB_RERANKER)
 
 
@@ -85,6 +86,7 @@ WEAKEST_LINKS = 10  # percent of a build's recital-article links, the least simi
 DATE_LEND = 0.7  # the share of a provision's score that the clause dating it gains, for a "when" question
 # Chosen on bench/tuning_questions.jsonl's 40 French questions (0.1 to 0.25 within two questions of each other):
 COUNTERPART_LEND = 0.2  # the share of a passage's score that its counterpart in the question's language gains
+INSTRUCTION_WEIGHT = 0.5  # an applied amending instruction's score, against the text it wrote (0.25-0.7 alike)
 LINK_BLOCK = 1024  # recitals compared with the articles at once when a build loads
 # Below these cosines a model's closest passage answered none of the in-scope calibration questions (Evidence).
 MATCH_FLOOR = {MINILM: 0.40, E5: 0.834}
@@ -177,6 +179,8 @@ class Searcher:
             fused = features.translate(fused, plan.language, allowed)
         if options.priors:
             fused = features.weigh(fused, plan)
+        if options.defer and not plan.amendments:
+            fused = features.defer(fused, plan, allowed)
         if options.lend and plan.intent != "why":  # a "why" question's answer is the recital itself
             fused = features.lend(fused, allowed)
         if options.modality and plan.asks:
@@ -326,6 +330,8 @@ class _ChunkFeatures:
     dated_by: dict[str, dict[int, tuple[int, ...]]] = field(default_factory=dict)  # dating_clauses: from a day
     wordings: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)  # (doc, label) -> its dated rows
     counterparts: dict[int, tuple[int, ...]] = field(default_factory=dict)  # row -> its other languages' rows
+    acts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc_id -> the act it is, by number
+    instructions: dict[int, tuple[int, ...]] = field(default_factory=dict)  # applied_instructions
 
     @classmethod
     def of(cls, index: store.LoadedIndex) -> _ChunkFeatures:
@@ -334,6 +340,7 @@ class _ChunkFeatures:
         coverage = Coverage.of(index.manifest.documents, models)
         kinds = ["definition" if in_definitions_article(c) else c.kind for c in index.chunks]
         embedded = tuple(_rows_embedded_by(m, models, index) for m in models)
+        acts = {d["doc_id"]: acts_held_by(d) for d in index.manifest.documents}
         return cls(
             units=[(c.doc_id, c.unit, c.label) for c in index.chunks],
             kinds=kinds,
@@ -345,11 +352,13 @@ class _ChunkFeatures:
             valid_to=np.array([c.valid_to for c in index.chunks], dtype=str),
             embedded=embedded,
             coverage=coverage,
-            held=frozenset(act for d in index.manifest.documents for act in (*acts_held_by(d), *countries_held_by(d))),
+            held=frozenset(act for d in index.manifest.documents for act in (*acts[d["doc_id"]], *countries_held_by(d))),
             explains=explained_articles(index, kinds, embedded),
             dated_by=dating_clauses(index),
             wordings=dated_wordings(index),
             counterparts=counterparts_of(index),
+            acts=acts,
+            instructions=applied_instructions(index, acts),
         )
 
     def unheld(self, plan: QueryPlan) -> tuple[str, ...]:
@@ -416,6 +425,21 @@ class _ChunkFeatures:
                 score *= OTHER_LANGUAGE_PRIOR
             weighted[row] = score
         return weighted
+
+    def defer(self, fused: dict[int, float], plan: QueryPlan, allowed: np.ndarray | None) -> dict[int, float]:
+        """An amending act's instruction whose wording the search may also return as the act it amended, as
+        consolidated, weighs INSTRUCTION_WEIGHT. "Article 57 is amended as follows: ... replaced by ..." quotes
+        the new wording, so a question about regulatory sandboxes finds it beside Article 57 in force, and often
+        above: the reader needs the law as it stands, whose history names the instruction. Not for a question
+        that names the amending act, nor (the caller's) one that asks what was amended; on a day before the
+        amendment, or past a filter that keeps the amended act out, the instruction is all there is of it."""
+        named = {doc for doc, numbers in self.acts.items() if set(numbers) & set(plan.acts)}
+        return {row: score * INSTRUCTION_WEIGHT if self._deferred(row, named, allowed) else score
+                for row, score in fused.items()}
+
+    def _deferred(self, row: int, named: set[str], allowed: np.ndarray | None) -> bool:
+        return self.units[row][0] not in named and any(allowed is None or allowed[written]
+                                                        for written in self.instructions.get(row, ()))
 
     def lend(self, fused: dict[int, float], allowed: np.ndarray | None) -> dict[int, float]:
         """An article passage that a recital among the first fused passages explains, and that ranks below it,
@@ -607,6 +631,27 @@ def counterparts_of(index: store.LoadedIndex) -> dict[int, tuple[int, ...]]:
     return {row: tuple(o for o in same if index.chunks[o].doc_id != index.chunks[row].doc_id
                        and _same_wording(index.chunks[row], index.chunks[o]))
             for same in rows.values() if len({index.chunks[r].doc_id for r in same}) > 1 for row in same}
+
+
+def applied_instructions(index: store.LoadedIndex, acts: dict[str, tuple[str, ...]]) -> dict[int, tuple[int, ...]]:
+    """Each amending act's instruction passage -> the passages of the act it amended, as consolidated, whose
+    wording its point wrote. Read from the consolidated text's own history (`Chunk.amended_by`: "Regulation (EU)
+    2026/1744", "Article 1, point (22)(a)"), so only points the amendment engine applied link, to the passage
+    of the amending act that holds the point or its nearest enclosing one ("Article 1(22)")."""
+    documents = {number: doc for doc, numbers in acts.items() for number in numbers}
+    rows_of: dict[tuple[str, str], list[int]] = {}
+    for row, chunk in enumerate(index.chunks):
+        rows_of.setdefault((chunk.doc_id, chunk.label), []).append(row)
+    wrote: dict[int, set[int]] = {}
+    for row, chunk in enumerate(index.chunks):
+        if chunk.valid_to or chunk.status == "outdated":  # a wording no longer in force, or a language not amended
+            continue
+        for amendment in chunk.amended_by:
+            doc = next((documents[n] for n in acts_named(amendment.act) if n in documents), None)
+            label = doc and nearest(amendment.point.replace(", point ", ""), lambda lb: (doc, lb) in rows_of)
+            for instruction in rows_of.get((doc, label), []) if label else []:
+                wrote.setdefault(instruction, set()).add(row)
+    return {row: tuple(sorted(rows)) for row, rows in wrote.items()}
 
 
 def _same_wording(one: Chunk, other: Chunk) -> bool:
