@@ -35,7 +35,7 @@ from index.retrieval.search import Searcher, SearchOptions
 CANDIDATES = 100
 ENGINES = ("faiss", "pgvector")
 # what PgVectorStore does: glossary, then RRF
-FUSION_ONLY = SearchOptions(priors=False, exact=False, define=False, lend=False)
+FUSION_ONLY = SearchOptions(priors=False, exact=False, define=False, lend=False, defer=False)
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ def _day(text: str) -> str:
 def _options(args: argparse.Namespace) -> SearchOptions:
     if args.literal:
         return SearchOptions(expand=False, priors=False, exact=False, define=False, lend=False, counterparts=False,
-                             rerank=args.rerank)
+                             defer=False, rerank=args.rerank)
     return SearchOptions(rerank=args.rerank)
 
 

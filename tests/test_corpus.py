@@ -169,9 +169,8 @@ def test_a_when_question_is_dated_by_the_clause_in_force_on_the_day_asked(corpus
 def test_an_amending_instruction_ranks_below_the_article_it_wrote_unless_the_change_is_asked(corpus_searcher):
     index, features = corpus_searcher._snapshot()
     sandboxes = [r for r, c in enumerate(index.chunks) if (c.doc_id, c.label) == ("digital-omnibus-ai", "Article 1(22)")]
-    assert sandboxes and all({index.chunks[w].unit for w in features.instructions[r]} == {"Article 57"}
-                             for r in sandboxes)
-    assert not any(index.chunks[r].doc_id != "digital-omnibus-ai" for r in features.instructions)
+    assert sandboxes and all({index.chunks[w].unit for w in features.wrote[r]} == {"Article 57"} for r in sandboxes)
+    assert not any(index.chunks[r].doc_id != "digital-omnibus-ai" for r in features.wrote)
 
     def units(question: str, options: SearchOptions) -> list[tuple[str, str]]:
         return list(dict.fromkeys((r.hit.chunk.doc_id, r.hit.chunk.unit)
@@ -183,7 +182,7 @@ def test_an_amending_instruction_ranks_below_the_article_it_wrote_unless_the_cha
     instruction = ("digital-omnibus-ai", "Article 1")
     assert instruction not in deferred[:3] and instruction in plain[:3]
     changed = "What did the Digital Omnibus change in the regulatory sandbox rules?"
-    assert units(changed, SearchOptions()) == units(changed, SearchOptions(defer=False))
+    assert instruction in units(changed, SearchOptions())[:3]
 
 
 def test_a_french_question_gets_french_provisions_cited_the_french_way(corpus_searcher):

@@ -10,6 +10,8 @@ import pytest
 from bench.cross_encoders import Shape, save_untrained_cross_encoder
 from index.answers.results import ask, catalog_of, with_related
 from index.config import MINILM
+from index.law.labels import unit_of
+from index.model import Amendment, Chunk
 from index.retrieval import search
 from index.retrieval.embedder import model_path
 from index.retrieval.filters import Filters
@@ -39,6 +41,7 @@ from index.retrieval.search import (
     Searcher,
     SearchOptions,
     _ChunkFeatures,
+    applied_instructions,
     defined_term,
     modality_of,
 )
@@ -137,23 +140,52 @@ def test_which_when_questions_ask_from_when_rules_apply(text, applies):
     ("What did the Digital Omnibus change for SMEs?", True),
     ("Which articles were amended in 2026?", True),
     ("Qu'est-ce qui a été modifié en 2026 ?", True),
+    ("What's changing in the sandbox rules?", True),
+    ("Qu'est-ce qui a changé pour les PME ?", True),
+    ("Which sandbox provisions were replaced in 2026?", True),
     ("If we join a regulatory sandbox, can we still be fined?", False),
     ("Can the AI Office inspect our premises?", False),
 ])
 def test_which_questions_ask_what_an_amendment_changed(text, amendments):
-    assert asks_about_amendments(text) is amendments and understand(text).amendments is amendments
+    assert asks_about_amendments(text) is amendments and understand(text).about_amendments is amendments
+
+
+def amended_wording(doc_id: str, label: str, point: str, kind: str = "replaced", valid_to: str = "",
+                    status: str = "") -> Chunk:
+    return Chunk(f"{doc_id}/{label}", doc_id, label, unit_of(label), "article", "", (), "text", "", "text", "", None,
+                 0, "", valid_to, status, (Amendment("Regulation (EU) 2099/2", point, kind, "2099-06-04"),))
+
+
+def instruction(label: str) -> Chunk:
+    return Chunk(f"amending/{label}", "amending", label, unit_of(label), "article", "", (), "text", "", "text", "",
+                 None, 0)
+
+
+def test_an_instruction_links_to_the_wordings_in_force_its_point_wrote():
+    chunks = [instruction("Article 1(3)"), instruction("Article 1(4)"), instruction("Article 1(5)"),
+              amended_wording("act", "Article 57(1)", "Article 1, point (3)(a)"),  # a sub-point: its point's passage
+              amended_wording("act", "Article 57(2)", "Article 1, point (3)(b)", valid_to="2100-01-01"),  # ended
+              amended_wording("act-fr", "Article 57(1)", "Article 1, point (3)(a)", status="outdated"),  # not amended
+              amended_wording("act", "Article 58(1)", "Article 1, point (4)"),
+              amended_wording("act", "Article 58(2)", "Article 1, point (4)", kind="deleted", valid_to="2099-06-04"),
+              amended_wording("act", "Article 59", "Article 1, point 5."),  # not the drafting form: no guess
+              amended_wording("act", "Article 60", "Article 2, point (1)")]  # no such passage
+    acts = {"amending": ("2099/2",), "act": ("2099/1",), "act-fr": ("2099/1",)}
+    assert applied_instructions(chunks, acts) == {0: (3,)}  # point (4) also deleted: no text in force says it
+    assert applied_instructions(chunks, {"act": ("2099/1",)}) == {}  # the amending act is not held
 
 
 def test_an_applied_amending_instruction_weighs_less_than_the_text_it_wrote():
     features = _ChunkFeatures(units=[("amending", "Article 1", "Article 1(3)"), ("act", "Article 57", "Article 57(1)"),
                                      ("amending", "Article 4", "Article 4")],
                               kinds=["article"] * 3, languages=["en"] * 3, terms=[""] * 3,
-                              acts={"amending": ("2099/2",), "act": ("2099/1",)}, instructions={0: (1,)})
+                              acts={"amending": ("2099/2",), "act": ("2099/1",)}, wrote={0: (1,)})
     found, plan = {0: 0.05, 1: 0.04, 2: 0.03}, understand("Can we be fined while testing in a sandbox?")
     assert features.defer(found, plan, None) == {0: INSTRUCTION_WEIGHT * 0.05, 1: 0.04, 2: 0.03}
     # a day before the amendment, or a filter keeping the amended act out: the instruction is all there is
     assert features.defer(found, plan, np.array([True, False, True])) == found
     assert features.defer(found, understand("What does Regulation (EU) 2099/2 say about sandboxes?"), None) == found
+    assert features.defer(found, understand("What changed for sandboxes?"), None) == found
 
 
 def test_each_provision_is_dated_by_the_clause_of_the_application_article_that_names_it(mini_searcher):

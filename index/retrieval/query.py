@@ -56,7 +56,8 @@ _RULES = re.compile(r"\b(rules|requirements|obligations?|duties|bans?|banned|pro
 _DUTY_ACTS = re.compile(r"\b(notif\w*|report\w*|submit\w*|respon(d|se)\w*|reply|regist\w*|inform\w*|request\w*|"
                         r"eras\w*|delet\w*|complain\w*|incident\w*|signal\w*|déclar\w*|demande\w*)\b", re.I)
 # A question about the changes themselves, whose answer may be the amending act's own instruction
-_AMENDMENT = re.compile(r"\b(amend\w*|omnibus|chang(e|es|ed)|modifi\w*)\b", re.I)
+_AMENDMENT = re.compile(r"\b(amend\w*|omnibus|chang\w*|modifi\w*|replac\w*|remplac\w*|updat\w*|r[eé]vis\w*|"
+                        r"postpon\w*|nouveaut\w*|what['’]s new)\b", re.I)
 _FRENCH = re.compile(r"\b(le|la|les|des|est|une|nous|pour|dans|avec|sont|quelles?|peut|doit)\b", re.I)
 _ENGLISH = re.compile(r"\b(the|is|are|we|our|for|with|can|must|do|does|what|which|how|of)\b", re.I)
 # A sentence ends where the next begins with a capital; not after "Art.", "No." (digits follow) or "U.S."
@@ -128,7 +129,7 @@ class QueryPlan:
     applies: bool = False  # a "when" question about rules applying (asks_when_rules_apply)
     acts: tuple[str, ...] = ()  # the numbers of the acts the question names ("2022/2065" for "the DSA")
     countries: tuple[str, ...] = ()  # the countries whose own law it asks about ("Germany": national.py)
-    amendments: bool = False  # it asks what an amendment changed (asks_about_amendments)
+    about_amendments: bool = False  # it asks what an amendment changed (asks_about_amendments)
 
     @property
     def embedded(self) -> str:
@@ -214,8 +215,9 @@ def asks_when_rules_apply(text: str, asks: Asks | None = None) -> bool:
 
 
 def asks_about_amendments(text: str) -> bool:
-    """ "What did the Digital Omnibus change for SMEs?", "Which articles were amended in 2026?": the amending
-    act's own instructions answer such a question as well as the text they produced."""
+    """ "What did the Digital Omnibus change for SMEs?", "Which articles were replaced in 2026?", « Qu'est-ce
+    qui a changé ? »: the amending act's own instructions answer such a question as well as the text they
+    produced. A false reading ("a substantial modification") only leaves the instructions their full weight."""
     return bool(_AMENDMENT.search(text))
 
 

@@ -29,7 +29,7 @@ from index.law.definitions import definitions_in, in_definitions_article
 from index.law.labels import nearest, unit_of, within, written_in
 from index.law.timeline import applies_from, timeline
 from index.law.versions import in_force_on, version_on
-from index.model import Chunk, Hit
+from index.model import Amendment, Chunk, Hit
 from index.retrieval import store
 from index.retrieval.embedder import Embedder, QueryTooLong, model_name
 from index.retrieval.filters import Filters
@@ -86,7 +86,8 @@ WEAKEST_LINKS = 10  # percent of a build's recital-article links, the least simi
 DATE_LEND = 0.7  # the share of a provision's score that the clause dating it gains, for a "when" question
 # Chosen on bench/tuning_questions.jsonl's 40 French questions (0.1 to 0.25 within two questions of each other):
 COUNTERPART_LEND = 0.2  # the share of a passage's score that its counterpart in the question's language gains
-INSTRUCTION_WEIGHT = 0.5  # an applied amending instruction's score, against the text it wrote (0.25-0.7 alike)
+# Chosen on the sets whose misses have been read (0.25, 0.5 and 0.7 gave the same figures on all six):
+INSTRUCTION_WEIGHT = 0.5  # an applied amending instruction's score, against the provision it wrote
 LINK_BLOCK = 1024  # recitals compared with the articles at once when a build loads
 # Below these cosines a model's closest passage answered none of the in-scope calibration questions (Evidence).
 MATCH_FLOOR = {MINILM: 0.40, E5: 0.834}
@@ -179,7 +180,7 @@ class Searcher:
             fused = features.translate(fused, plan.language, allowed)
         if options.priors:
             fused = features.weigh(fused, plan)
-        if options.defer and not plan.amendments:
+        if options.defer:
             fused = features.defer(fused, plan, allowed)
         if options.lend and plan.intent != "why":  # a "why" question's answer is the recital itself
             fused = features.lend(fused, allowed)
@@ -331,7 +332,7 @@ class _ChunkFeatures:
     wordings: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)  # (doc, label) -> its dated rows
     counterparts: dict[int, tuple[int, ...]] = field(default_factory=dict)  # row -> its other languages' rows
     acts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc_id -> the act it is, by number
-    instructions: dict[int, tuple[int, ...]] = field(default_factory=dict)  # applied_instructions
+    wrote: dict[int, tuple[int, ...]] = field(default_factory=dict)  # applied_instructions: instruction -> its rows
 
     @classmethod
     def of(cls, index: store.LoadedIndex) -> _ChunkFeatures:
@@ -358,7 +359,7 @@ class _ChunkFeatures:
             wordings=dated_wordings(index),
             counterparts=counterparts_of(index),
             acts=acts,
-            instructions=applied_instructions(index, acts),
+            wrote=applied_instructions(index.chunks, acts),
         )
 
     def unheld(self, plan: QueryPlan) -> tuple[str, ...]:
@@ -431,15 +432,17 @@ class _ChunkFeatures:
         consolidated, weighs INSTRUCTION_WEIGHT. "Article 57 is amended as follows: ... replaced by ..." quotes
         the new wording, so a question about regulatory sandboxes finds it beside Article 57 in force, and often
         above: the reader needs the law as it stands, whose history names the instruction. Not for a question
-        that names the amending act, nor (the caller's) one that asks what was amended; on a day before the
-        amendment, or past a filter that keeps the amended act out, the instruction is all there is of it."""
+        that asks what was amended or names the amending act; not on a day before the amendment applied, nor
+        past a filter that keeps the amended act out, where the search cannot return what the instruction wrote."""
+        if plan.about_amendments:
+            return fused
         named = {doc for doc, numbers in self.acts.items() if set(numbers) & set(plan.acts)}
         return {row: score * INSTRUCTION_WEIGHT if self._deferred(row, named, allowed) else score
                 for row, score in fused.items()}
 
     def _deferred(self, row: int, named: set[str], allowed: np.ndarray | None) -> bool:
         return self.units[row][0] not in named and any(allowed is None or allowed[written]
-                                                        for written in self.instructions.get(row, ()))
+                                                        for written in self.wrote.get(row, ()))
 
     def lend(self, fused: dict[int, float], allowed: np.ndarray | None) -> dict[int, float]:
         """An article passage that a recital among the first fused passages explains, and that ranks below it,
@@ -633,25 +636,47 @@ def counterparts_of(index: store.LoadedIndex) -> dict[int, tuple[int, ...]]:
             for same in rows.values() if len({index.chunks[r].doc_id for r in same}) > 1 for row in same}
 
 
-def applied_instructions(index: store.LoadedIndex, acts: dict[str, tuple[str, ...]]) -> dict[int, tuple[int, ...]]:
+def applied_instructions(chunks: list[Chunk], acts: dict[str, tuple[str, ...]]) -> dict[int, tuple[int, ...]]:
     """Each amending act's instruction passage -> the passages of the act it amended, as consolidated, whose
     wording its point wrote. Read from the consolidated text's own history (`Chunk.amended_by`: "Regulation (EU)
-    2026/1744", "Article 1, point (22)(a)"), so only points the amendment engine applied link, to the passage
-    of the amending act that holds the point or its nearest enclosing one ("Article 1(22)")."""
-    documents = {number: doc for doc, numbers in acts.items() for number in numbers}
+    2026/1744", "Article 1, point (22)(a)"), so only points the amendment engine applied link. A point that
+    also deleted a provision links nothing: no text in force says what it says."""
+    documents: dict[str, list[str]] = {}
+    for doc, numbers in acts.items():
+        for number in numbers:
+            documents.setdefault(number, []).append(doc)
     rows_of: dict[tuple[str, str], list[int]] = {}
-    for row, chunk in enumerate(index.chunks):
+    for row, chunk in enumerate(chunks):
         rows_of.setdefault((chunk.doc_id, chunk.label), []).append(row)
     wrote: dict[int, set[int]] = {}
-    for row, chunk in enumerate(index.chunks):
-        if chunk.valid_to or chunk.status == "outdated":  # a wording no longer in force, or a language not amended
-            continue
+    deleting: set[int] = set()
+    for row, chunk in enumerate(chunks):
         for amendment in chunk.amended_by:
-            doc = next((documents[n] for n in acts_named(amendment.act) if n in documents), None)
-            label = doc and nearest(amendment.point.replace(", point ", ""), lambda lb: (doc, lb) in rows_of)
-            for instruction in rows_of.get((doc, label), []) if label else []:
-                wrote.setdefault(instruction, set()).add(row)
-    return {row: tuple(sorted(rows)) for row, rows in wrote.items()}
+            instructions = _instruction_rows(amendment, documents, rows_of)
+            if amendment.kind == "deleted":
+                deleting.update(instructions)
+            elif not chunk.valid_to and chunk.status != "outdated":  # in force, in a language the act amended
+                for instruction in instructions:
+                    wrote.setdefault(instruction, set()).add(row)
+    return {row: tuple(sorted(rows)) for row, rows in wrote.items() if row not in deleting}
+
+
+_POINT = re.compile(r"(?P<article>Article \d+[a-z]*), point (?P<points>(?:\(\w+\))+)")
+
+
+def _instruction_rows(amendment: Amendment, documents: dict[str, list[str]],
+                      rows_of: dict[tuple[str, str], list[int]]) -> list[int]:
+    """The passages of the amending act that hold a point ("Article 1, point (22)(a)" -> "Article 1(22)(a)",
+    or the nearest enclosing label its passages have: "Article 1(22)"), in each document that is that act. A
+    point not in that drafting form links nothing rather than to a wrong provision."""
+    if not (m := _POINT.fullmatch(amendment.point)):
+        return []
+    label = m["article"] + m["points"]
+    rows: list[int] = []
+    for doc in (doc for number in acts_named(amendment.act) for doc in documents.get(number, ())):
+        held = nearest(label, lambda candidate, doc=doc: (doc, candidate) in rows_of)
+        rows += rows_of[doc, held] if held else []
+    return rows
 
 
 def _same_wording(one: Chunk, other: Chunk) -> bool:
