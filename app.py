@@ -40,7 +40,7 @@ from index.config import settings
 from index.feedback import FeedbackStore
 from index.law.catalog import Catalog, breadcrumb, reading_order, standing
 from index.law.definitions import Definition
-from index.law.labels import unit_of
+from index.law.labels import unit_of, written_title
 from index.law.obligations import RegisterError
 from index.law.references import Reference, cited_provision, citing_provisions, reference_spans, related_provisions
 from index.law.timeline import AppliesFrom, Milestone, Timeline
@@ -372,7 +372,7 @@ def result_card(rank: int, result: Result, answered: Answer, catalog: Catalog) -
     with st.container(border=True):
         st.markdown(f"**{escape_inline(hit.written_label)}** · {escape_inline(hit.document.get('short', chunk.doc_id))}"
                     + standing_badge(hit.document) + match_cue(hit))
-        trail = breadcrumb(chunk)
+        trail = breadcrumb(chunk, hit.document.get("language", "en"))
         page = f"p. {chunk.page}" if chunk.page else ""
         where = [" › ".join(trail), chunk.heading if chunk.heading not in trail else "", page]
         if any(where):
@@ -649,7 +649,8 @@ def table_of_contents(catalog: Catalog, doc_id: str, opened: str) -> None:
     current = next((e for e in entries if e.unit == unit_of(opened)), None)
     anchor = current or next((e for e in entries if e.chapter == unit_of(opened)), None)
     parts = catalog.parts(doc_id)
-    part = st.selectbox("Contents", parts, index=parts.index(anchor.part) if anchor else 0)
+    part = st.selectbox("Contents", parts, index=parts.index(anchor.part) if anchor else 0,
+                        format_func=lambda p: written_title(p, catalog.language(doc_id)))
     units = [e for e in entries if e.part == part]
     choice = st.radio(part, units, format_func=lambda e: e.caption, label_visibility="collapsed",
                       index=units.index(current) if current in units else None)
@@ -709,7 +710,7 @@ def provision(catalog: Catalog, doc_id: str, label: str) -> None:
     unit = chunks[0].unit
     entry = catalog.entry(doc_id, unit)
     st.subheader(escape_markdown(entry.caption.replace(" · ", " — ") if entry else unit), anchor=False)
-    st.caption(escape_markdown(" › ".join([catalog.short_name(doc_id), *breadcrumb(chunks[0])[:-1]])))
+    st.caption(escape_markdown(" › ".join([catalog.short_name(doc_id), *breadcrumb(chunks[0], catalog.language(doc_id))[:-1]])))
     if label != unit:
         links_line(":material/unfold_more: " + link(f"Showing {escape_inline(label)} only: read all of "
                                                     f"{escape_inline(unit)}", doc_id, unit, catalog))

@@ -16,6 +16,7 @@ from index.answers.results import Result, ask, catalog_of
 from index.assessment.assess import ROLES, Assessor
 from index.config import settings as load_settings
 from index.evaluate import evaluate, load_questions, summary
+from index.law.labels import written_title
 from index.law.versions import parse_day, today
 from index.retrieval.search import QueryError, Searcher, SearchOptions
 from index.retrieval.store import IndexUnavailable
@@ -122,7 +123,8 @@ def _format(rank: int, result: Result) -> str:
     hit, c = result.hit, result.hit.chunk
     where = f"p. {c.page}  " if c.page else ""
     lines = [f"{rank:>2}. {hit.citation}  ·  {hit.document.get('title', c.doc_id)}",
-             f"    {' > '.join(c.path)}" if c.path else ""]
+             f"    {' > '.join(written_title(step, hit.document.get('language', 'en')) for step in c.path)}"
+             if c.path else ""]
     if c.lead:
         lines.append(textwrap.indent(textwrap.fill(c.lead, 96), "    "))
     lines.append(textwrap.indent(textwrap.fill(c.text, 96), "    "))

@@ -95,6 +95,7 @@ def test_every_label_and_its_parents_are_citable(catalog: Catalog) -> None:
 def test_breadcrumb_and_chapter_are_the_short_names_a_citation_uses(catalog: Catalog) -> None:
     point = unit_chunks(catalog.chunks_of[MINI], MINI, "Article 2(1)(b)")[0]
     assert breadcrumb(point) == ("Chapter II", "Article 2")
+    assert breadcrumb(point, "fr") == ("Chapitre II", "Article 2")
     assert chapter_of(point) == "Chapter II"
     assert chapter_of(unit_chunks(catalog.chunks_of[MINI], MINI, "Annex I")[0]) == ""
 

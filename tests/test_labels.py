@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from index.law.labels import Label, ancestors, marker_key, nearest, parent, sort_key, unit_of, within, written_in
+from index.law.labels import (
+    Label,
+    ancestors,
+    marker_key,
+    nearest,
+    parent,
+    sort_key,
+    unit_of,
+    within,
+    written_in,
+    written_title,
+)
 
 FORMS = [
     # label, unit, part, points, parent
@@ -84,6 +95,13 @@ def test_inserted_provisions_sort_where_the_drafting_puts_them() -> None:
 ])
 def test_a_french_text_is_cited_the_french_way(label: str, french: str) -> None:
     assert written_in(label, "fr") == french and written_in(label, "en") == label
+
+
+def test_a_french_path_names_its_chapters_the_french_way():
+    title = "Chapter II — Pratiques interdites en matière d’IA"
+    assert written_title(title, "fr") == "Chapitre II — Pratiques interdites en matière d’IA"
+    assert written_title("Annex III", "fr") == "Annexe III" and written_title("Section 2 — Gouvernance", "fr")
+    assert written_title(title, "en") == title and written_title("Chapter", "fr") == "Chapter"
 
 
 def test_french_points_that_are_not_paragraphs():

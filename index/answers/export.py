@@ -122,7 +122,7 @@ def _passage_section(rank: int, hit: Hit, more: tuple[Hit, ...]) -> list[str]:
     title = hit.document.get("title", chunk.doc_id)
     kind = f" _({escape_markdown(standing(hit.document))})_" if standing(hit.document) else ""
     lines = [f"### {rank}. {escape_markdown(hit.citation)}", "",
-             f"{escape_markdown(title)}{kind}  ", escape_markdown(" › ".join(breadcrumb(chunk)) or chunk.label), ""]
+             f"{escape_markdown(title)}{kind}  ", escape_markdown(" › ".join(breadcrumb(chunk, hit.document.get("language", "en"))) or chunk.label), ""]
     passages = sorted((hit, *more), key=lambda p: p.chunk.order)  # as the law reads, whichever matched best
     for passage in passages:
         if len(passages) > 1:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from index.analysis import TermStatistics
 from index.law.definitions import Glossary, glossary_of
-from index.law.labels import Label, container_label, short_title, written_in
+from index.law.labels import Label, container_label, short_title, written_in, written_title
 from index.model import Chunk
 
 PART_OF_KIND = {"recital": "Recitals", "annex": "Annexes", "section": "Sections"}
@@ -39,9 +39,10 @@ def reading_order(chunks: list[Chunk]) -> list[tuple[str, Chunk]]:
     return list(zip(leads, chunks))
 
 
-def breadcrumb(chunk: Chunk) -> tuple[str, ...]:
-    """Where a passage sits, e.g. ("Chapter II", "Article 5"); empty for recitals."""
-    return tuple(short_title(step) for step in chunk.path)
+def breadcrumb(chunk: Chunk, language: str = "en") -> tuple[str, ...]:
+    """Where a passage sits, e.g. ("Chapter II", "Article 5"), in its document's `language` ("Chapitre II");
+    empty for recitals."""
+    return tuple(written_title(short_title(step), language) for step in chunk.path)
 
 
 def chapter_of(chunk: Chunk) -> str:
@@ -125,6 +126,9 @@ class Catalog:
 
     def document(self, doc_id: str) -> dict[str, Any]:
         return self.records.get(doc_id, {})
+
+    def language(self, doc_id: str) -> str:
+        return self.document(doc_id).get("language", "en")
 
     def short_name(self, doc_id: str) -> str:
         return self.document(doc_id).get("short") or doc_id

@@ -194,6 +194,14 @@ def container_label(chapter: str, section: str = "") -> str:
     return f"{chapter}, {section}" if section else chapter
 
 
+def written_title(title: str, language: str) -> str:
+    """A step of a passage's path as a text in `language` writes it: "Chapter II — Pratiques interdites en
+    matière d’IA" -> "Chapitre II — …" in French. The stored path keeps the English word, as labels do: it is
+    what filters and the application article's chapter references compare."""
+    word, _, rest = title.partition(" ")
+    return f"{_FRENCH_UNITS[word]} {rest}" if language == "fr" and word in _FRENCH_UNITS and rest else title
+
+
 def short_title(title: str) -> str:
     """ "Chapter II — Prohibited AI practices" -> "Chapter II": the part a citation uses."""
     return title.split(" — ", 1)[0]
