@@ -40,7 +40,6 @@ class Vocabulary:
     recitals_start: re.Pattern[str]
     recitals_end: re.Pattern[str]
     signature: re.Pattern[str]
-    acronyms: frozenset[str]  # kept upper case when an all-caps heading is put in sentence case
 
 
 VOCABULARIES = {
@@ -52,7 +51,6 @@ VOCABULARIES = {
         recitals_start=re.compile(r"^Whereas\s*:?$"),
         recitals_end=re.compile(r"^HAVE ADOPTED THIS (?:REGULATION|DIRECTIVE|DECISION)"),
         signature=re.compile(r"^Done at [A-Z]\w+"),
-        acronyms=frozenset({"ai", "eu", "ict", "gpai", "sme", "smes"}),
     ),
     "fr": Vocabulary(
         article=re.compile(r"^Article\s+(\d{1,3}[a-z]{0,2}|premier)$"),
@@ -62,7 +60,6 @@ VOCABULARIES = {
         recitals_start=re.compile(r"^considérant ce qui suit\s*:?$", re.I),
         recitals_end=re.compile(r"^ONT ADOPTÉ LE PRÉSENT (?:RÈGLEMENT|DIRECTIVE|DÉCISION)"),
         signature=re.compile(r"^Fait à [A-Z]\w+"),
-        acronyms=frozenset({"ia", "ue", "tic", "pme"}),
     ),
 }
 
@@ -141,17 +138,14 @@ def _join(parts: list[str]) -> str:
     return "".join(pieces)
 
 
-def _sentence_case(heading: str, acronyms: frozenset[str]) -> str:
-    """'PROHIBITED AI PRACTICES' -> 'Prohibited AI practices', 'PRATIQUES INTERDITES EN MATIÈRE D’IA' ->
-    'Pratiques interdites en matière d’IA': the acronyms kept, also behind an elided article."""
+def _sentence_case(heading: str) -> str:
+    """'PROHIBITED AI PRACTICES' -> 'Prohibited AI practices' (acronyms kept)."""
     if not heading.isupper():
         return heading
-    pieces = _ELISION.split(heading.lower())
-    cased = "".join(piece.upper() if piece in acronyms else piece for piece in pieces)
-    return cased[:1].upper() + cased[1:]
-
-
-_ELISION = re.compile(r"([\s’']+)")  # words, and what parts them: spaces, or the apostrophe of "d’IA"
+    words = heading.lower().split()
+    keep = {"ai", "eu", "ict", "gpai", "sme", "smes"}
+    words = [w.upper() if w in keep else w for w in words]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
 
 
 @dataclass
@@ -289,9 +283,9 @@ class _LegalBuilder:
         if self.awaiting in {"article", "annex"} and self.provision:
             self.provision.title = text
         elif self.awaiting == "chapter":
-            self.chapter = f"{self.chapter} — {_sentence_case(text, self.v.acronyms)}"
+            self.chapter = f"{self.chapter} — {_sentence_case(text)}"
         elif self.awaiting == "section":
-            self.section = f"{self.section} — {_sentence_case(text, self.v.acronyms)}"
+            self.section = f"{self.section} — {_sentence_case(text)}"
         self.awaiting = None
 
     # -- preamble and recitals ------------------------------------------------------

@@ -98,8 +98,8 @@ def test_a_french_text_is_cited_the_french_way(label: str, french: str) -> None:
 
 
 def test_a_french_path_names_its_chapters_the_french_way():
-    title = "Chapter II — Pratiques interdites en matière d’IA"
-    assert written_title(title, "fr") == "Chapitre II — Pratiques interdites en matière d’IA"
+    title = "Chapter II — Pratiques interdites en matière d’ia dans l’ue"
+    assert written_title(title, "fr") == "Chapitre II — Pratiques interdites en matière d’IA dans l’UE"
     assert written_title("Annex III", "fr") == "Annexe III" and written_title("Section 2 — Gouvernance", "fr")
     assert written_title(title, "en") == title and written_title("Chapter", "fr") == "Chapter"
 

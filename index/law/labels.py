@@ -131,6 +131,8 @@ class Label:
         return Label(self.unit, part, self.points)
 
 
+_FRENCH_ACRONYMS = frozenset({"ia", "ue", "pme", "tic"})
+_WORDS = re.compile(r"([\s’']+)")  # words, and what parts them: spaces, or the apostrophe of "d’IA"
 _FRENCH_UNITS = {"Article": "Article", "Annex": "Annexe", "Recital": "Considérant", "Chapter": "Chapitre",
                  "Section": "Section", "Part": "Partie"}
 # Inserted provisions: English drafting appends a letter (4a, 4b), French a Latin ordinal (4 bis, 4 ter)
@@ -196,10 +198,16 @@ def container_label(chapter: str, section: str = "") -> str:
 
 def written_title(title: str, language: str) -> str:
     """A step of a passage's path as a text in `language` writes it: "Chapter II — Pratiques interdites en
-    matière d’IA" -> "Chapitre II — …" in French. The stored path keeps the English word, as labels do: it is
-    what filters and the application article's chapter references compare."""
+    matière d’ia" -> "Chapitre II — Pratiques interdites en matière d’IA" in French.
+
+    The stored path keeps the English word, as labels do: it is what filters and the application article's
+    chapter references compare. It also keeps the heading as ingest sentence-cased it ("d’ia"), since that is
+    what the passages were embedded with: embedded with "d’IA", French questions found their provision lower
+    (README, "Evaluation")."""
     word, _, rest = title.partition(" ")
-    return f"{_FRENCH_UNITS[word]} {rest}" if language == "fr" and word in _FRENCH_UNITS and rest else title
+    if language != "fr" or word not in _FRENCH_UNITS or not rest:
+        return title
+    return f"{_FRENCH_UNITS[word]} " + "".join(p.upper() if p in _FRENCH_ACRONYMS else p for p in _WORDS.split(rest))
 
 
 def short_title(title: str) -> str:
