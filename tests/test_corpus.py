@@ -168,6 +168,18 @@ def test_a_when_question_is_dated_by_the_clause_in_force_on_the_day_asked(corpus
     assert not any(c.startswith("It shall apply") for c in today)
 
 
+def test_a_french_provision_is_dated_by_the_french_clause_that_says_what_the_english_one_does(corpus_searcher):
+    """law.timeline reads English: the French text borrows its counterparts' links where the wordings agree."""
+    index, features = corpus_searcher._snapshot()
+    today = features.dated_by["2026-07-27"]
+    gpai = [r for r, c in enumerate(index.chunks) if c.doc_id == "ai-act-fr" and c.unit == "Article 53"]
+    clauses = {(index.chunks[c].doc_id, index.chunks[c].label) for r in gpai for c in today.get(r, ())}
+    assert clauses == {("ai-act-fr", "Article 113(b)"), ("ai-act-fr", "Article 111(3)")}
+    (risk,) = [r for r, c in enumerate(index.chunks) if (c.doc_id, c.label) == ("ai-act-fr", "Article 9(1)")]
+    assert risk not in today  # its English clause, (c), was rewritten by an amendment the French text lacks
+    assert "Article 111(2)" in {index.chunks[c].label for c in features.dated_by[""][risk]}  # before it
+
+
 def test_an_amending_instruction_ranks_below_the_article_it_wrote_unless_the_change_is_asked(corpus_searcher):
     index, features = corpus_searcher._snapshot()
     sandboxes = [r for r, c in enumerate(index.chunks) if (c.doc_id, c.label) == ("digital-omnibus-ai", "Article 1(22)")]

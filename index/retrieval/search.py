@@ -342,6 +342,7 @@ class _ChunkFeatures:
         kinds = ["definition" if in_definitions_article(c) else c.kind for c in index.chunks]
         embedded = tuple(_rows_embedded_by(m, models, index) for m in models)
         acts = {d["doc_id"]: acts_held_by(d) for d in index.manifest.documents}
+        counterparts = counterparts_of(index)
         return cls(
             units=[(c.doc_id, c.unit, c.label) for c in index.chunks],
             kinds=kinds,
@@ -355,9 +356,9 @@ class _ChunkFeatures:
             coverage=coverage,
             held=frozenset(act for d in index.manifest.documents for act in (*acts[d["doc_id"]], *countries_held_by(d))),
             explains=explained_articles(index, kinds, embedded),
-            dated_by=dating_clauses(index),
+            dated_by=dating_clauses(index, counterparts),
             wordings=dated_wordings(index),
-            counterparts=counterparts_of(index),
+            counterparts=counterparts,
             acts=acts,
             wrote=applied_instructions(index.chunks, acts),
         )
@@ -580,17 +581,36 @@ def explained_articles(index: store.LoadedIndex, kinds: list[str],
     return {row: passage for row, (passage, _) in links.items() if row not in weakest}
 
 
-def dating_clauses(index: store.LoadedIndex) -> dict[str, dict[int, tuple[int, ...]]]:
+def dating_clauses(index: store.LoadedIndex,
+                   counterparts: dict[int, tuple[int, ...]] | None = None) -> dict[str, dict[int, tuple[int, ...]]]:
     """From each day the texts changed ("" before any change) -> each provision's row -> the rows of the clauses
     that say from when it applies, in the texts in force from that day: the clause of its act's application
     article that names it (or its section or chapter: law.timeline, which dates every result the same way), and
     any transitional deadline that covers it. A clause's row is the passage of its provision that holds the
     clause's words. Per period, because an amendment changes both: before 27 July 2026 the AI Act's Article 9
-    applied from the general date, afterwards from its clause (c). Acts without a dated application article,
-    or whose text law.timeline does not read (the French one), have none."""
+    applied from the general date, afterwards from its clause (c). Acts without a dated application article
+    have none; a text law.timeline does not read (it reads English) borrows its `counterparts`' links
+    (`_in_other_languages`)."""
     changes = {day for chunk in index.chunks for day in (chunk.valid_from, chunk.valid_to) if day}
     row_of = {id(chunk): row for row, chunk in enumerate(index.chunks)}
-    return {day: _dating_clauses_on(index, day, row_of) for day in ["", *sorted(changes)]}
+    periods = {day: _dating_clauses_on(index, day, row_of) for day in ["", *sorted(changes)]}
+    return {day: _in_other_languages(links, counterparts or {}, index) for day, links in periods.items()}
+
+
+def _in_other_languages(links: dict[int, tuple[int, ...]], counterparts: dict[int, tuple[int, ...]],
+                        index: store.LoadedIndex) -> dict[int, tuple[int, ...]]:
+    """The links, and the same links between the provisions' counterparts in the act's other languages where
+    both say what the linked wordings say: the French Article 53 is dated by the French Article 113, point b),
+    which says what the English clause does; the French Article 9 by nothing today, since the English clause
+    that dates it (c) was rewritten by an amendment the French text does not have."""
+    borrowed: dict[int, tuple[int, ...]] = {}
+    for row, clauses in links.items():
+        for other in counterparts.get(row, ()):
+            doc = index.chunks[other].doc_id
+            same = tuple(c for clause in clauses for c in counterparts.get(clause, ()) if index.chunks[c].doc_id == doc)
+            if same and other not in links:
+                borrowed[other] = tuple(dict.fromkeys((*borrowed.get(other, ()), *same)))
+    return {**links, **borrowed}
 
 
 def _dating_clauses_on(index: store.LoadedIndex, day: str, row_of: dict[int, int]) -> dict[int, tuple[int, ...]]:
