@@ -7,9 +7,10 @@ FastAPI rather than bare Starlette: the OpenAPI schema, the parameter checks
 endpoint signatures, where Starlette would need them written twice, by hand.
 FastAPI *is* Starlette underneath, so CORS and the request limits below are
 plain Starlette/ASGI middleware and cost nothing extra. One uvicorn worker
-holds one index and one model in memory; searches run on a bounded pool of
-threads (`ApiConfig.search_threads`) and the queries waiting for the model are
-encoded together, fairly between clients (`serving.FairEncoder`).
+holds one index in memory and its models in processes of their own, one for
+short questions and one for long ones (`serving.Lanes`); searches run on a
+bounded pool of threads (`ApiConfig.search_threads`) and the queries waiting for
+a model are encoded together, fairly between clients (`serving.FairEncoder`).
 
 Every error is JSON, ``{"error": {"code": ..., "message": ...}}``: 400 for bad
 parameters, 401 for a missing or wrong token, 404 for an unknown provision,
@@ -65,6 +66,7 @@ from index.serving import (
     ClientSlots,
     FairEncoder,
     GuardedH11Protocol,
+    Lanes,
     ModelProcess,
     ModelProcessError,
 )
@@ -93,6 +95,8 @@ class ApiConfig:
     client_searches: int = 4  # REGKB_API_CLIENT_SEARCHES: searches one client may have in flight; the rest queue
     request_timeout: int = 10  # REGKB_API_REQUEST_TIMEOUT: seconds for a request's headers and body to arrive
     max_connections: int = 512  # REGKB_API_MAX_CONNECTIONS: open connections; past it the slowest arrival is dropped
+    long_question_chars: int = 400  # REGKB_API_LONG_QUESTION_CHARS: questions this long or longer are encoded by a
+    # second models' process (serving.Lanes, about 1 GB more); 0: one process for all
 
     def __post_init__(self) -> None:
         if self.token and not _TOKEN_CHARS.fullmatch(self.token):
@@ -102,13 +106,16 @@ class ApiConfig:
                             ("REQUEST_TIMEOUT", self.request_timeout), ("MAX_CONNECTIONS", self.max_connections)):
             if value < 1:
                 raise ValueError(f"REGKB_API_{name} must be at least 1, got {value}")
+        if self.long_question_chars < 0:
+            raise ValueError(f"REGKB_API_LONG_QUESTION_CHARS must be 0 or more, got {self.long_question_chars}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ApiConfig:
         origins = tuple(o.strip() for o in environ.get("REGKB_CORS_ORIGINS", "").split(",") if o.strip())
         numbers = [_whole_number(environ, name, default) for name, default in (
             ("REGKB_API_SEARCH_THREADS", cls.search_threads), ("REGKB_API_CLIENT_SEARCHES", cls.client_searches),
-            ("REGKB_API_REQUEST_TIMEOUT", cls.request_timeout), ("REGKB_API_MAX_CONNECTIONS", cls.max_connections))]
+            ("REGKB_API_REQUEST_TIMEOUT", cls.request_timeout), ("REGKB_API_MAX_CONNECTIONS", cls.max_connections),
+            ("REGKB_API_LONG_QUESTION_CHARS", cls.long_question_chars))]
         return cls(environ.get("REGKB_API_TOKEN", ""), origins, *numbers)
 
 
@@ -304,7 +311,11 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     settings = settings or load_settings()
     config = config or ApiConfig.from_env()
     model = embedder or ModelProcess(settings.model, MODEL_THREADS)
-    encoder = FairEncoder(model)
+    models = [model]
+    encoder: FairEncoder | Lanes = FairEncoder(model)
+    if embedder is None and config.long_question_chars:
+        models.append(ModelProcess(settings.model, MODEL_THREADS))
+        encoder = Lanes(encoder, FairEncoder(models[1]), config.long_question_chars)
     searcher = Searcher(settings, encoder)  # type: ignore[arg-type]  # it has what Searcher uses: query, model_id
     search_slots = anyio.CapacityLimiter(config.search_threads)
     client_slots = ClientSlots(config.client_searches)
@@ -318,11 +329,12 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await anyio.to_thread.run_sync(_warm_up, searcher, assessor)
+        await anyio.to_thread.run_sync(_warm_up, encoder, searcher, assessor)
         yield
         encoder.close()
-        if isinstance(model, ModelProcess):
-            model.close()
+        for process in models:
+            if isinstance(process, ModelProcess):
+                process.close()
 
     # no /docs or /redoc: their pages load scripts from a CDN, which an air-gapped intranet cannot reach and no
     # page of RegKB may call; the schema is served here, behind the token when one is set
@@ -462,8 +474,9 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         says what a cold ingest has embedded so far ("lexical": BM25 alone; "partial": the fast model too) and
         `embedding` how long the rest will take. 503 too when the embedding models cannot answer (their process
         failed to restart): searches would be 503 then, and a load balancer should know."""
-        if isinstance(model, ModelProcess):
-            model.check()
+        for process in models:
+            if isinstance(process, ModelProcess):
+                process.check()
         manifest = searcher.index.manifest
         problem = without_paths(searcher.live.problem)
         progress = read_progress(searcher.settings)
@@ -497,9 +510,9 @@ def _missing_unit(index: LoadedIndex, doc_id: str, label: str) -> str:
     return f"no provision {label!r} in {doc_id} (labels look like 'Article 5(1)(f)', 'Recital 12', 'Annex III')"
 
 
-def _warm_up(searcher: Searcher, assessor: Callable[[str], Assessor]) -> None:
-    """Load the index, the model and the assessment's vectors before the first request rather than during it."""
-    searcher.embedder.query("warm-up")
+def _warm_up(encoder: FairEncoder | Lanes, searcher: Searcher, assessor: Callable[[str], Assessor]) -> None:
+    """Load the index, the models and the assessment's vectors before the first request rather than during it."""
+    encoder.warm_up()
     try:
         searcher.index
         assessor("")

@@ -299,6 +299,10 @@ class FairEncoder:
             raise pending.error
         return pending.vector
 
+    def warm_up(self) -> None:
+        """The model loaded before the first request rather than during it."""
+        self.query("warm-up")
+
     def close(self) -> None:
         """Stop the encoding thread once the queries already waiting are answered; a later query restarts it."""
         with self._wake:
@@ -415,6 +419,39 @@ class FairEncoder:
             pending.vector = vector
             pending.done.set()
         return [p for p in admitted if p.error is None], seconds
+
+
+class Lanes:
+    """Two fair queues, each with a model process of its own: questions of `long_chars` characters or more in one,
+    the rest in the other.
+
+    Why: a model pass cannot be interrupted, and a long question cannot share its pass with short ones, so on one
+    queue every question that arrived during a long one's 200-400 ms waited for it whatever the fair queue's order;
+    ten clients sending long questions raised the others' p95 by more than ten more ordinary clients did (README,
+    "Load"). In a lane of their own they take turns among themselves, on the core the short lane is not using
+    (each process runs torch on one thread), and a short question never waits behind one. The cost is the models'
+    memory a second time. Characters, not tokens, choose the lane, because counting tokens is the model process's
+    work; each lane still counts them and refuses those over the cap."""
+
+    def __init__(self, short: FairEncoder, long: FairEncoder, long_chars: int) -> None:
+        self.model_id = short.model_id
+        self.short, self.long, self.long_chars = short, long, long_chars
+
+    def split(self, vectors: np.ndarray) -> list[np.ndarray]:
+        return self.short.split(vectors)
+
+    def query(self, text: str, max_tokens: int | None = None) -> np.ndarray:
+        lane = self.long if len(text) >= self.long_chars else self.short
+        return lane.query(text, max_tokens)
+
+    def warm_up(self) -> None:
+        """Both lanes' models loaded before the first request rather than during it."""
+        self.short.query("warm-up")
+        self.long.query("warm-up")
+
+    def close(self) -> None:
+        self.short.close()
+        self.long.close()
 
 
 class ClientBusy(RuntimeError):

@@ -21,7 +21,7 @@ from bench.common import free_port
 from bench.load_api import api_server
 from index import serving
 from index.api import ApiConfig, RequestLimits, create_app
-from index.serving import CLIENT, ClientBusy, ClientSlots, FairEncoder, ModelProcess, ModelProcessError
+from index.serving import CLIENT, ClientBusy, ClientSlots, FairEncoder, Lanes, ModelProcess, ModelProcessError
 
 # -- the encoder's fair queue ------------------------------------------------------------------------
 
@@ -146,7 +146,7 @@ class GatedModel:
         return np.zeros((len(texts), 2), dtype=np.float32)
 
 
-def ask_as(encoder: FairEncoder, client: str, text: str) -> threading.Thread:
+def ask_as(encoder: FairEncoder | Lanes, client: str, text: str) -> threading.Thread:
     def run() -> None:
         CLIENT.set(client)
         encoder.query(text)
@@ -220,6 +220,22 @@ def test_short_questions_from_many_clients_share_a_batch():
         thread.join(10)
     encoder.close()
     assert sorted(model.batches[1]) == sorted(f"question {i} on the AI Act" for i in range(6))
+
+
+def test_a_short_question_is_answered_while_a_long_one_holds_its_own_lanes_model():
+    short_model, long_model = GatedModel(), GatedModel()
+    short_model.gate.set()  # only the long lane's first pass is held
+    lanes = Lanes(FairEncoder(short_model), FairEncoder(long_model), long_chars=200)
+    long = ask_as(lanes, "heavy", "word " * 60)
+    wait_for(lambda: not lanes.long._waiting.get("heavy"))  # in the long lane's model, at its gate
+    short = ask_as(lanes, "reader", "can we use emotion recognition at work?")
+    short.join(5)
+    assert not short.is_alive() and short_model.batches == [["can we use emotion recognition at work?"]]
+    assert long.is_alive() and not long_model.batches
+    long_model.gate.set()
+    long.join(5)
+    lanes.close()
+    assert long_model.batches == [["word " * 60]]
 
 
 def test_a_query_over_the_token_cap_is_refused_by_the_api(client_on_mini):
@@ -404,10 +420,14 @@ def test_the_server_embeds_in_a_child_process_and_starts_it_again_if_it_dies(min
         assert httpx.get(f"http://127.0.0.1:{port}/search", params=search, timeout=60).status_code == 200
         children = {int(pid) for task in Path(f"/proc/{server.pid}/task").iterdir()
                     for pid in (task / "children").read_text().split()}  # each thread's own children
-        [child] = [pid for pid in children if b"serve_models" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-        os.kill(child, signal.SIGKILL)
+        lanes = [pid for pid in children if b"serve_models" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(lanes) == 2  # one model process for short questions, one for long ones (serving.Lanes)
+        for child in lanes:
+            os.kill(child, signal.SIGKILL)
         again = httpx.get(f"http://127.0.0.1:{port}/search", params=search, timeout=60)
         assert again.status_code == 200 and again.json()["results"]
+        long = httpx.get(f"http://127.0.0.1:{port}/search", params={**search, "q": "providers " * 60}, timeout=60)
+        assert long.status_code == 200 and long.json()["results"]
 
 
 def test_a_malformed_request_gets_a_json_400(guarded_server):
