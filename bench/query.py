@@ -12,8 +12,12 @@ with random weights in the shape of a real one (minilm-l6: ms-marco-MiniLM-L-6-v
 tinybert-l2: ms-marco-TinyBERT-L-2-v2): the latency is representative, the
 ranking meaningless. --rerank-depth sets how many fused passages it scores.
 
-    python -m bench.query [--data-dir DIR] [--warmup 10] [--limit N]
+    python -m bench.query [--data-dir DIR] [--warmup 10] [--limit N] [--long N]
                           [--rerank-proxy minilm-l6|tinybert-l2] [--rerank-depth 30]
+
+--long N times N rounds of the load bench's long question (bench/load_api.py, 1,000 characters,
+236 tokens) instead of the query set: what such a question costs the search outside the model
+(hybrid minus the floor) against what it costs the model (the floor).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 
 from bench.common import Summary, print_table, summarise, verdict
 from bench.cross_encoders import MINILM_L6, TINYBERT_L2, save_untrained_cross_encoder
+from bench.load_api import HEAVY_QUERIES
 from bench.questions import query_set
 from index.answers.results import ask
 from index.config import MINILM
@@ -113,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", help="index location (default: $REGKB_DATA_DIR or ./data)")
     parser.add_argument("--warmup", type=int, default=10, help="queries run untimed through every stage first")
     parser.add_argument("--limit", type=int, help="time only the first N queries (default: all 423)")
+    parser.add_argument("--long", type=int, metavar="N", help="time N rounds of the load bench's long question")
     parser.add_argument("--rerank-proxy", choices=sorted(PROXIES),
                         help="without REGKB_RERANKER, time an untrained cross-encoder of this shape")
     parser.add_argument("--rerank-depth", type=int, default=30, help="fused passages the proxy scores")
@@ -125,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
             proxy = Reranker(str(save_untrained_cross_encoder(Path(folder), shape, model_path(MINILM))),
                              depth=args.rerank_depth)
         searcher = Searcher(config, reranker=proxy)
-        queries = query_set()[:args.limit]
+        queries = HEAVY_QUERIES["long"] * args.long if args.long else query_set()[:args.limit]
         stage_list, missing = stages(searcher)
         stage_list, failed = warm_up(stage_list, queries[:args.warmup])
         proxy_note = f"(d) uses an untrained {args.rerank_proxy} cross-encoder, depth {args.rerank_depth}"
