@@ -311,11 +311,12 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     settings = settings or load_settings()
     config = config or ApiConfig.from_env()
     model = embedder or ModelProcess(settings.model, MODEL_THREADS)
-    models = [model]
+    processes = [model] if isinstance(model, ModelProcess) else []
     encoder: FairEncoder | Lanes = FairEncoder(model)
     if embedder is None and config.long_question_chars:
-        models.append(ModelProcess(settings.model, MODEL_THREADS))
-        encoder = Lanes(encoder, FairEncoder(models[1]), config.long_question_chars)
+        long_model = ModelProcess(settings.model, MODEL_THREADS)
+        processes.append(long_model)
+        encoder = Lanes(encoder, FairEncoder(long_model), config.long_question_chars)
     searcher = Searcher(settings, encoder)  # type: ignore[arg-type]  # it has what Searcher uses: query, model_id
     search_slots = anyio.CapacityLimiter(config.search_threads)
     client_slots = ClientSlots(config.client_searches)
@@ -332,9 +333,8 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         await anyio.to_thread.run_sync(_warm_up, encoder, searcher, assessor)
         yield
         encoder.close()
-        for process in models:
-            if isinstance(process, ModelProcess):
-                process.close()
+        for process in processes:
+            process.close()
 
     # no /docs or /redoc: their pages load scripts from a CDN, which an air-gapped intranet cannot reach and no
     # page of RegKB may call; the schema is served here, behind the token when one is set
@@ -474,9 +474,8 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         says what a cold ingest has embedded so far ("lexical": BM25 alone; "partial": the fast model too) and
         `embedding` how long the rest will take. 503 too when the embedding models cannot answer (their process
         failed to restart): searches would be 503 then, and a load balancer should know."""
-        for process in models:
-            if isinstance(process, ModelProcess):
-                process.check()
+        for process in processes:
+            process.check()
         manifest = searcher.index.manifest
         problem = without_paths(searcher.live.problem)
         progress = read_progress(searcher.settings)

@@ -426,7 +426,7 @@ class Lanes:
     the rest in the other.
 
     Why: a model pass cannot be interrupted, and a long question cannot share its pass with short ones, so on one
-    queue every question that arrived during a long one's 200-400 ms waited for it whatever the fair queue's order;
+    queue every question that arrived during a long one's 150-200 ms waited for it whatever the fair queue's order;
     ten clients sending long questions raised the others' p95 by more than ten more ordinary clients did (README,
     "Load"). In a lane of their own they take turns among themselves, on the core the short lane is not using
     (each process runs torch on one thread), and a short question never waits behind one. The cost is the models'
@@ -446,8 +446,8 @@ class Lanes:
 
     def warm_up(self) -> None:
         """Both lanes' models loaded before the first request rather than during it."""
-        self.short.query("warm-up")
-        self.long.query("warm-up")
+        self.short.warm_up()
+        self.long.warm_up()
 
     def close(self) -> None:
         self.short.close()
