@@ -50,7 +50,7 @@ from index.answers.provision import NotInForce, dated_timeline, read_provision
 from index.answers.question import Answer, Scope, answer, no_match_notice
 from index.answers.results import CatalogCache
 from index.assessment.assess import Answers, Assessor, AssessorCache
-from index.config import Settings
+from index.config import MAX_NICE, Settings
 from index.config import settings as load_settings
 from index.feedback import FeedbackStore
 from index.law.obligations import RegisterError
@@ -97,6 +97,8 @@ class ApiConfig:
     max_connections: int = 512  # REGKB_API_MAX_CONNECTIONS: open connections; past it the slowest arrival is dropped
     long_question_chars: int = 400  # REGKB_API_LONG_QUESTION_CHARS: questions this long or longer are encoded by a
     # second models' process (serving.Lanes, about 1 GB more); 0: one process for all
+    long_lane_nice: int = 10  # REGKB_API_LONG_LANE_NICE: how many steps (0-19) below the server's CPU priority the
+    # long questions' process runs
 
     def __post_init__(self) -> None:
         if self.token and not _TOKEN_CHARS.fullmatch(self.token):
@@ -108,6 +110,8 @@ class ApiConfig:
                 raise ValueError(f"REGKB_API_{name} must be at least 1, got {value}")
         if self.long_question_chars < 0:
             raise ValueError(f"REGKB_API_LONG_QUESTION_CHARS must be 0 or more, got {self.long_question_chars}")
+        if not 0 <= self.long_lane_nice <= MAX_NICE:
+            raise ValueError(f"REGKB_API_LONG_LANE_NICE must be 0 to {MAX_NICE}, got {self.long_lane_nice}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ApiConfig:
@@ -115,7 +119,7 @@ class ApiConfig:
         numbers = [_whole_number(environ, name, default) for name, default in (
             ("REGKB_API_SEARCH_THREADS", cls.search_threads), ("REGKB_API_CLIENT_SEARCHES", cls.client_searches),
             ("REGKB_API_REQUEST_TIMEOUT", cls.request_timeout), ("REGKB_API_MAX_CONNECTIONS", cls.max_connections),
-            ("REGKB_API_LONG_QUESTION_CHARS", cls.long_question_chars))]
+            ("REGKB_API_LONG_QUESTION_CHARS", cls.long_question_chars), ("REGKB_API_LONG_LANE_NICE", cls.long_lane_nice))]
         return cls(environ.get("REGKB_API_TOKEN", ""), origins, *numbers)
 
 
@@ -314,7 +318,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
     processes = [model] if isinstance(model, ModelProcess) else []
     encoder: FairEncoder | Lanes = FairEncoder(model)
     if embedder is None and config.long_question_chars:
-        long_model = ModelProcess(settings.model, MODEL_THREADS)
+        long_model = ModelProcess(settings.model, MODEL_THREADS, config.long_lane_nice)
         processes.append(long_model)
         encoder = Lanes(encoder, FairEncoder(long_model), config.long_question_chars)
     searcher = Searcher(settings, encoder)  # type: ignore[arg-type]  # it has what Searcher uses: query, model_id

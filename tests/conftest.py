@@ -14,6 +14,7 @@ from ingest.pipeline import Ingestor
 from ingest.sources import Resolver, load_manifest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+IN_PROCESS = ("--nice", "0")  # `ingest.__main__.main` called in the test runner leaves the runner's CPU priority alone
 CORPUS = Path(os.environ.get("REGKB_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 
 

@@ -198,7 +198,8 @@ def test_cors_answers_only_listed_origins(guarded):
 
 @pytest.mark.parametrize("environ", [{"REGKB_API_TOKEN": "has space"}, {"REGKB_API_TOKEN": "tökén"},
                                      {"REGKB_API_SEARCH_THREADS": "0"}, {"REGKB_API_SEARCH_THREADS": "two"},
-                                     {"REGKB_API_CLIENT_SEARCHES": "0"}, {"REGKB_API_LONG_QUESTION_CHARS": "-1"}])
+                                     {"REGKB_API_CLIENT_SEARCHES": "0"}, {"REGKB_API_LONG_QUESTION_CHARS": "-1"},
+                                     {"REGKB_API_LONG_LANE_NICE": "20"}])
 def test_bad_access_settings_fail_at_start(environ):
     with pytest.raises(ValueError, match="REGKB_API"):
         ApiConfig.from_env(environ)
@@ -210,6 +211,7 @@ def test_access_settings_from_the_environment():
     assert config == ApiConfig(TOKEN, ("https://a.example", "https://b.example"), ApiConfig.search_threads)
     assert ApiConfig.from_env({"REGKB_API_CLIENT_SEARCHES": "2"}) == ApiConfig(client_searches=2)
     assert ApiConfig.from_env({"REGKB_API_LONG_QUESTION_CHARS": "0"}) == ApiConfig(long_question_chars=0)
+    assert ApiConfig.from_env({"REGKB_API_LONG_LANE_NICE": "0"}) == ApiConfig(long_lane_nice=0)
 
 
 # -- the model behind concurrent requests ----------------------------------------------------------

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from index.config import settings
+from bench.common import REPO
+from index.config import MAX_NICE, settings
 from index.model import Chunk
 from index.retrieval import store
 from index.retrieval.filters import Filters
@@ -16,7 +19,7 @@ from index.retrieval.search import QueryError, Searcher, validate_query
 from ingest.__main__ import main as ingest_main
 from ingest.pipeline import Ingestor
 from ingest.sources import Resolver
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, IN_PROCESS
 
 NOTE = (FIXTURES / "notes.txt").read_bytes()
 
@@ -83,10 +86,26 @@ def test_links_out_of_the_folder_are_refused_unless_asked_for(tmp_path, capsys):
     secret = tmp_path / "secret.txt"
     secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
     (folder / "passwd.txt").symlink_to(secret)
-    code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", str(folder)])
+    code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", *IN_PROCESS, str(folder)])
     assert code == 1 and "outside the folder given" in capsys.readouterr().err
-    code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", str(folder / "passwd.txt")])
+    code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", *IN_PROCESS, str(folder / "passwd.txt")])
     assert code == 1 and "--follow-links" in capsys.readouterr().err
+
+
+def test_the_ingest_runs_every_thread_below_the_priority_it_was_started_with(tmp_path):
+    """In a process of its own: the priority cannot be raised back, and importing numpy has started threads."""
+    script = ("import os, sys; from pathlib import Path; from ingest.__main__ import main; "
+              "before = os.getpriority(os.PRIO_PROCESS, 0); code = main(sys.argv[1:]); "
+              "threads = {os.getpriority(os.PRIO_PROCESS, int(t.name)) for t in Path('/proc/self/task').iterdir()}; "
+              "print(code, before, *threads)")
+    run = subprocess.run([sys.executable, "-c", script, "--nice", "3", "--data-dir", str(tmp_path), "--source", "none"],
+                         capture_output=True, text=True, cwd=REPO, timeout=120)
+    code, before, *threads = map(int, run.stdout.split())
+    assert code == 1 and "unknown source none" in run.stderr  # it failed after lowering itself, as asked
+    assert threads == [min(before + 3, MAX_NICE)]
+    refused = subprocess.run([sys.executable, "-m", "ingest", "--nice", "20"], capture_output=True, text=True,
+                             cwd=REPO, timeout=120)
+    assert refused.returncode == 2 and "from 0 to 19, got '20'" in refused.stderr
 
 
 @pytest.mark.parametrize("query", ["\x00", "\x00\x00 \x00", "\ud800", "?", "  ¿?!  ", "\x07\x1b"])

@@ -20,7 +20,7 @@ from ingest.pipeline import Ingestor
 from ingest.sources import Resolver
 from ingest.structure import build_units
 from ingest.text import read_blocks
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, IN_PROCESS
 
 NOTE = (FIXTURES / "notes.txt").read_bytes()
 WORDS = "the provider shall keep the logs of the system for six months unless another law provides otherwise".split()
@@ -65,12 +65,12 @@ def test_the_cap_comes_from_the_environment_and_the_cli_names_it(tmp_path, monke
     big.write_text(words(40_000))
     monkeypatch.setenv("REGKB_MAX_FILE_MB", "0.05")
     assert settings(tmp_path).max_file_mb == 0.05
-    code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", str(big)])
+    code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", *IN_PROCESS, str(big)])
     err, size = capsys.readouterr().err, f"{big.stat().st_size / pipeline.MB:.1f} MB"
     assert code == 1 and f"{big}: {size} is over the 0.05 MB limit" in err and "REGKB_MAX_FILE_MB=1" in err
     assert not (tmp_path / "data" / "cache" / "sources" / "user-big.txt").exists()
     monkeypatch.setenv("REGKB_MAX_FILE_MB", "lots")
-    code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", str(big)])
+    code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", *IN_PROCESS, str(big)])
     assert code == 1 and "REGKB_MAX_FILE_MB='lots': not a positive number" in capsys.readouterr().err
 
 

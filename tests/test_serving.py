@@ -21,6 +21,7 @@ from bench.common import free_port
 from bench.load_api import api_server
 from index import serving
 from index.api import ApiConfig, RequestLimits, create_app
+from index.config import MAX_NICE
 from index.serving import CLIENT, ClientBusy, ClientSlots, FairEncoder, Lanes, ModelProcess, ModelProcessError
 
 # -- the encoder's fair queue ------------------------------------------------------------------------
@@ -422,12 +423,19 @@ def test_the_server_embeds_in_a_child_process_and_starts_it_again_if_it_dies(min
                     for pid in (task / "children").read_text().split()}  # each thread's own children
         lanes = [pid for pid in children if b"serve_models" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         assert len(lanes) == 2  # one model process for short questions, one for long ones (serving.Lanes)
+        server_priority = os.getpriority(os.PRIO_PROCESS, server.pid)
+        long_lane = min(server_priority + ApiConfig.long_lane_nice, MAX_NICE)
+        assert sorted(_priorities(pid) for pid in lanes) == [{server_priority}, {long_lane}]  # every thread of each
         for child in lanes:
             os.kill(child, signal.SIGKILL)
         again = httpx.get(f"http://127.0.0.1:{port}/search", params=search, timeout=60)
         assert again.status_code == 200 and again.json()["results"]
         long = httpx.get(f"http://127.0.0.1:{port}/search", params={**search, "q": "providers " * 60}, timeout=60)
         assert long.status_code == 200 and long.json()["results"]
+
+
+def _priorities(pid: int) -> set[int]:
+    return {os.getpriority(os.PRIO_PROCESS, int(task.name)) for task in Path(f"/proc/{pid}/task").iterdir()}
 
 
 def test_a_malformed_request_gets_a_json_400(guarded_server):
