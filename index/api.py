@@ -119,7 +119,8 @@ class ApiConfig:
         numbers = [_whole_number(environ, name, default) for name, default in (
             ("REGKB_API_SEARCH_THREADS", cls.search_threads), ("REGKB_API_CLIENT_SEARCHES", cls.client_searches),
             ("REGKB_API_REQUEST_TIMEOUT", cls.request_timeout), ("REGKB_API_MAX_CONNECTIONS", cls.max_connections),
-            ("REGKB_API_LONG_QUESTION_CHARS", cls.long_question_chars), ("REGKB_API_LONG_LANE_NICE", cls.long_lane_nice))]
+            ("REGKB_API_LONG_QUESTION_CHARS", cls.long_question_chars),
+            ("REGKB_API_LONG_LANE_NICE", cls.long_lane_nice))]
         return cls(environ.get("REGKB_API_TOKEN", ""), origins, *numbers)
 
 

@@ -88,7 +88,8 @@ def test_links_out_of_the_folder_are_refused_unless_asked_for(tmp_path, capsys):
     (folder / "passwd.txt").symlink_to(secret)
     code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", *IN_PROCESS, str(folder)])
     assert code == 1 and "outside the folder given" in capsys.readouterr().err
-    code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", *IN_PROCESS, str(folder / "passwd.txt")])
+    code = ingest_main(["--data-dir", str(tmp_path / "data"), "--offline", "--quiet", *IN_PROCESS,
+                        str(folder / "passwd.txt")])
     assert code == 1 and "--follow-links" in capsys.readouterr().err
 
 

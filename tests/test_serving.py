@@ -425,7 +425,8 @@ def test_the_server_embeds_in_a_child_process_and_starts_it_again_if_it_dies(min
         assert len(lanes) == 2  # one model process for short questions, one for long ones (serving.Lanes)
         server_priority = os.getpriority(os.PRIO_PROCESS, server.pid)
         long_lane = min(server_priority + ApiConfig.long_lane_nice, MAX_NICE)
-        assert sorted(_priorities(pid) for pid in lanes) == [{server_priority}, {long_lane}]  # every thread of each
+        # every thread of each lane; as sorted lists, since sets sort by inclusion, not by their members
+        assert sorted(sorted(_priorities(pid)) for pid in lanes) == [[server_priority], [long_lane]]
         for child in lanes:
             os.kill(child, signal.SIGKILL)
         again = httpx.get(f"http://127.0.0.1:{port}/search", params=search, timeout=60)
