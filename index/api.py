@@ -322,7 +322,7 @@ def create_app(settings: Settings | None = None, config: ApiConfig | None = None
         long_model = ModelProcess(settings.model, MODEL_THREADS, config.long_lane_nice)
         processes.append(long_model)
         encoder = Lanes(encoder, FairEncoder(long_model), config.long_question_chars)
-    searcher = Searcher(settings, encoder)  # type: ignore[arg-type]  # it has what Searcher uses: query, model_id
+    searcher = Searcher(settings, encoder, phrasing_encoder=model)  # type: ignore[arg-type]  # it has query, model_id
     search_slots = anyio.CapacityLimiter(config.search_threads)
     client_slots = ClientSlots(config.client_searches)
     catalogs = CatalogCache()
@@ -519,6 +519,7 @@ def _warm_up(encoder: FairEncoder | Lanes, searcher: Searcher, assessor: Callabl
     encoder.warm_up()
     try:
         searcher.index
+        searcher.phrasings
         assessor("")
     except IndexUnavailable as error:
         log.warning("serving 503 until an index exists: %s", error)

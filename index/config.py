@@ -18,6 +18,9 @@ DEFAULT_MAX_FILE_MB = 50.0
 # The steps a process may lower its own CPU priority by (Unix nice): 19 is the lowest. The ingest and the API's
 # long questions run below the searches, whose readers are waiting (README, "Load").
 MAX_NICE = 19
+# Questions readers ask, written per provision (retrieval/phrasings.py); REGKB_PHRASINGS names another file, or
+# "off" for none.
+PHRASINGS = Path(__file__).parent / "retrieval" / "data" / "phrasings.toml"
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Settings:
     data_dir: Path
     model: str
     max_file_mb: float = DEFAULT_MAX_FILE_MB  # the largest file of your own that ingest accepts
+    phrasings: Path | None = PHRASINGS  # None: no questions written per provision
 
     @property
     def builds(self) -> Path:
@@ -45,7 +49,18 @@ def settings(data_dir: str | Path | None = None, model: str | None = None) -> Se
         data_dir=Path(data_dir or os.environ.get("REGKB_DATA_DIR", "data")).resolve(),
         model=model or os.environ.get("REGKB_MODEL", DEFAULT_MODEL),
         max_file_mb=_megabytes("REGKB_MAX_FILE_MB", DEFAULT_MAX_FILE_MB),
+        phrasings=_phrasings(os.environ.get("REGKB_PHRASINGS", "")),
     )
+
+
+def _phrasings(raw: str) -> Path | None:
+    """The questions file REGKB_PHRASINGS names ("off": none; unset: the packaged one); a missing file is an error."""
+    if raw.lower() == "off":
+        return None
+    path = Path(raw).resolve() if raw else PHRASINGS
+    if not path.is_file():
+        raise ValueError(f"REGKB_PHRASINGS={raw!r}: no such file (name a TOML file of questions, or \"off\")")
+    return path
 
 
 def _megabytes(variable: str, default: float) -> float:

@@ -36,6 +36,7 @@ from index.config import Settings
 from index.model import Chunk
 from index.retrieval import store
 from index.retrieval.embedder import Embedder, applies_to, model_name
+from index.retrieval.phrasings import phrasing_index
 from index.retrieval.progress import Progress, clear_progress, embedded_models, write_progress
 from ingest import eurlex, pdf, text
 from ingest.chunking import Linker, chunk_units
@@ -184,7 +185,9 @@ class Ingestor:
             self._write_chunks(item)
         try:
             self._embed_in_stages(prepared, remove, previous)
-            return self._assemble(prepared, reports, remove, previous)
+            result = self._assemble(prepared, reports, remove, previous)
+            phrasing_index(self.settings, self.embedder)  # cached, so that the first search does not embed them
+            return result
         finally:
             clear_progress(self.settings)  # after the last build: until then an ingest is at work
 

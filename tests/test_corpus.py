@@ -211,6 +211,23 @@ def test_a_french_question_gets_french_provisions_cited_the_french_way(corpus_se
     assert written_title(ban.path[0], "fr") == "Chapitre II — Pratiques interdites en matière d’IA"
 
 
+@pytest.mark.parametrize("question, doc, unit, within", [
+    ("what do we have to tell people when they create an account with us", "gdpr", "Article 13", 1),
+    ("a company with EU users and no EU office: does it need someone in the EU?", "gdpr", "Article 27", 3),
+    ("Notre agent conversationnel parle avec nos clients : doit-on leur signaler que ce n'est pas un humain ?",
+     "ai-act-fr", "Article 50", 5),
+])
+def test_everyday_words_find_the_provision_whose_written_questions_they_echo(corpus_searcher, question, doc, unit,
+                                                                            within):
+    """The retrieval issue's examples, none of which found its provision in the first five without the questions
+    written per provision (index/retrieval/data/phrasings.toml)."""
+    def units(options: SearchOptions) -> list[tuple[str, str]]:
+        return [(r.hit.chunk.doc_id, r.hit.chunk.unit) for r in ask(corpus_searcher, question, 5, options=options)]
+
+    assert (doc, unit) in units(SearchOptions())[:within]
+    assert (doc, unit) not in units(SearchOptions(phrasings=False))[:within]
+
+
 def test_dev_questions_regression_floor(corpus_searcher):
     questions = [q for q in load_questions(BENCH / "dev_questions.jsonl")]
     metrics = summary(evaluate(questions, lambda q: [r.hit for r in ask(corpus_searcher, q, 10)]))

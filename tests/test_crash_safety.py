@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -200,7 +200,7 @@ def copy_of_mini(mini_index: Settings, tmp_path: Path) -> Callable[[], Settings]
     def copy() -> Settings:
         target = tmp_path / f"data-{len(list(tmp_path.iterdir()))}"
         shutil.copytree(mini_index.data_dir, target, symlinks=True)
-        return Settings(target, mini_index.model)
+        return replace(mini_index, data_dir=target)
 
     return copy
 

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,10 +32,11 @@ from index.law.timeline import applies_from, timeline
 from index.law.versions import in_force_on, version_on
 from index.model import Amendment, Chunk, Hit
 from index.retrieval import store
-from index.retrieval.embedder import Embedder, QueryTooLong, model_name
+from index.retrieval.embedder import Embedder, QueryTooLong, applies_to, model_name
 from index.retrieval.filters import Filters
 from index.retrieval.live import LiveBuild
 from index.retrieval.national import countries_mentioned
+from index.retrieval.phrasings import PhrasingIndex, QueryEncoder, phrasing_index
 from index.retrieval.progress import Coverage, embedded_models
 from index.retrieval.query import QueryPlan, act_name, act_number, acts_named, understand
 from index.retrieval.rerank import Reranker
@@ -65,6 +67,7 @@ class SearchOptions:
     dates: bool = True  # "when" questions: a provision found lends to the clause that says from when it applies
     counterparts: bool = True  # a passage found in another language of the act lends to the question's language's
     defer: bool = True  # an amending act's instruction weighs less than the provision it wrote, unless asked about
+    phrasings: bool = True  # questions written per provision (retrieval/phrasings.py) rank the provisions they answer
     rerank: bool = False  # cross-encoder over the fused top candidates (needs REGKB_RERANKER)
 
 
@@ -88,6 +91,8 @@ DATE_LEND = 0.7  # the share of a provision's score that the clause dating it ga
 COUNTERPART_LEND = 0.2  # the share of a passage's score that its counterpart in the question's language gains
 # Chosen on the sets whose misses have been read (0.25, 0.5 and 0.7 gave the same figures on all six):
 INSTRUCTION_WEIGHT = 0.5  # an applied amending instruction's score, against the provision it wrote
+PHRASING_DEPTH = 3  # the provisions each model's ranking of the written questions contributes
+PHRASING_WEIGHT = 1.0  # that ranking's weight in the fusion, against one model's ranking of the passages
 LINK_BLOCK = 1024  # recitals compared with the articles at once when a build loads
 # Below these cosines a model's closest passage answered none of the in-scope calibration questions (Evidence).
 MATCH_FLOOR = {MINILM: 0.40, E5: 0.834}
@@ -118,9 +123,12 @@ def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[in
 
 class Searcher:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, candidates: int = 100,
-                 reranker: Reranker | None = None) -> None:
+                 reranker: Reranker | None = None, phrasing_encoder: QueryEncoder | None = None) -> None:
+        """`phrasing_encoder` embeds the questions written per provision where `embedder` encodes one query at a
+        time (the API's fair queues)."""
         self.settings = settings
         self.embedder = embedder or Embedder(settings.model)
+        self.phrasing_encoder = phrasing_encoder
         self.reranker = reranker if reranker is not None else Reranker.from_environment()
         self.candidates = candidates
         self.live = LiveBuild(settings, self._load)
@@ -129,6 +137,11 @@ class Searcher:
     def index(self) -> store.LoadedIndex:
         """The live build, reloaded when ingest has switched `current` to a new one."""
         return self._snapshot()[0]
+
+    @cached_property
+    def phrasings(self) -> PhrasingIndex | None:
+        """The questions written per provision with the models' vectors, made on first use (ingest caches them)."""
+        return phrasing_index(self.settings, self.phrasing_encoder or self.embedder)
 
     @property
     def coverage(self) -> Coverage:
@@ -176,6 +189,11 @@ class Searcher:
                              if options.define else plan.expanded)
             lexical = self._lexical(index, lexical_query, allowed)
         fused = reciprocal_rank_fusion([*rankings, lexical])
+        if options.phrasings and mode == "hybrid" and found.queries and not plan.about_amendments \
+                and self.phrasings is not None:
+            readers = [q if applies_to(spec, plan.language) else None  # MiniLM (@en) reads no French question
+                       for q, spec in zip(found.queries, features.coverage.models, strict=True)]
+            fused = features.phrased(fused, self.phrasings, readers, plan, allowed)
         if options.counterparts:
             fused = features.translate(fused, plan.language, allowed)
         if options.priors:
@@ -221,7 +239,8 @@ class Searcher:
         found = [index.dense.search_one(part, query, n, self._ids(embedded, allowed))
                  for part, (query, embedded) in enumerate(zip(queries, features.embedded, strict=True))]
         scale = len(queries)  # each model's part of a combined vector is scaled by 1/sqrt(n), query and passage
-        return Dense([rows for rows, _ in found], [None if best is None else best * scale for _, best in found])
+        return Dense([rows for rows, _ in found], [None if best is None else best * scale for _, best in found],
+                     [q / np.linalg.norm(q) for q in queries])
 
     @staticmethod
     def _ids(embedded: np.ndarray | None, allowed: np.ndarray | None) -> np.ndarray | None:
@@ -266,6 +285,7 @@ class Searcher:
 class Dense:
     rankings: list[list[int]]  # one per model
     closest: list[float | None]  # per model: the cosine of its closest passage (None: it found nothing)
+    queries: list[np.ndarray] = field(default_factory=list)  # per model: the query's own vector, normalised
 
 
 @dataclass(frozen=True)
@@ -333,6 +353,7 @@ class _ChunkFeatures:
     counterparts: dict[int, tuple[int, ...]] = field(default_factory=dict)  # row -> its other languages' rows
     acts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # doc_id -> the act it is, by number
     wrote: dict[int, tuple[int, ...]] = field(default_factory=dict)  # applied_instructions: instruction -> its rows
+    provisions: dict[tuple[str, str, str], tuple[int, ...]] = field(default_factory=dict)  # (act, unit, language)
 
     @classmethod
     def of(cls, index: store.LoadedIndex) -> _ChunkFeatures:
@@ -361,6 +382,7 @@ class _ChunkFeatures:
             counterparts=counterparts,
             acts=acts,
             wrote=applied_instructions(index.chunks, acts),
+            provisions=provisions_of(index.chunks, acts, languages),
         )
 
     def unheld(self, plan: QueryPlan) -> tuple[str, ...]:
@@ -414,6 +436,27 @@ class _ChunkFeatures:
                     if self.languages[other] == language and (allowed is None or allowed[other]):
                         lent[other] = lent.get(other, 0.0) + COUNTERPART_LEND * score
         return lent
+
+    def phrased(self, fused: dict[int, float], phrasings: PhrasingIndex, queries: list[np.ndarray | None],
+                plan: QueryPlan, allowed: np.ndarray | None) -> dict[int, float]:
+        """Each model's ranking of the provisions whose written questions are closest to the query joins the
+        fusion at PHRASING_WEIGHT. A provision stands as its passage in the question's language that the fusion
+        ranked best (its first, when none was found), and only where the search may return one: a French
+        question reaches the AI Act's French text, none of the GDPR. A question that names a document (or that
+        the glossary routes to one) reaches the provisions of that document's act alone."""
+        acts = {act for doc in plan.docs for act in self.acts.get(doc, ())}
+
+        def rows(act: str, unit: str) -> list[int]:
+            if acts and act not in acts:
+                return []
+            return [r for r in self.provisions.get((act, unit, plan.language), ()) if allowed is None or allowed[r]]
+
+        phrased = dict(fused)
+        for ranking in phrasings.provisions(queries, lambda act, unit: bool(rows(act, unit)), PHRASING_DEPTH):
+            for rank, (act, unit) in enumerate(ranking, start=1):
+                row = max(rows(act, unit), key=lambda r: (fused.get(r, 0.0), -r))
+                phrased[row] = phrased.get(row, 0.0) + PHRASING_WEIGHT / (RRF_K + rank)
+        return phrased
 
     def weigh(self, fused: dict[int, float], plan: QueryPlan) -> dict[int, float]:
         kind_prior = KIND_PRIOR[plan.intent]
@@ -705,6 +748,16 @@ def _same_wording(one: Chunk, other: Chunk) -> bool:
     before the amendment ("superseded") said, not what the amended one says."""
     statuses = (one.status, other.status)
     return ("outdated" in statuses) == ("superseded" in statuses)
+
+
+def provisions_of(chunks: list[Chunk], acts: dict[str, tuple[str, ...]],
+                  languages: dict[str, str]) -> dict[tuple[str, str, str], tuple[int, ...]]:
+    """(act number, unit, language) -> the rows of that provision's passages, in order."""
+    rows: dict[tuple[str, str, str], list[int]] = {}
+    for row, chunk in enumerate(chunks):
+        for act in acts.get(chunk.doc_id, ()):
+            rows.setdefault((act, chunk.unit, languages.get(chunk.doc_id, "en")), []).append(row)
+    return {key: tuple(value) for key, value in rows.items()}
 
 
 def dated_wordings(index: store.LoadedIndex) -> dict[tuple[str, str], tuple[int, ...]]:

@@ -1,0 +1,96 @@
+"""Questions written per provision: validated on load, cached, and ranking the provision they were written for."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from index.answers.results import ask
+from index.config import PHRASINGS, settings
+from index.retrieval.phrasings import load_phrasings, phrasing_index
+from index.retrieval.search import Searcher, SearchOptions
+from tests.conftest import FIXTURES, build_index
+
+FIXTURE = Path(__file__).parent / "fixtures" / "phrasings.toml"
+QUESTION = "what would it cost us in money if our machine broke the rules"
+
+
+def units(searcher: Searcher, question: str, **options: bool) -> list[str]:
+    return [r.hit.chunk.unit for r in ask(searcher, question, 5, options=SearchOptions(**options))]
+
+
+@pytest.fixture(scope="module")
+def phrased(tmp_path_factory, embedder) -> Searcher:
+    """The fixture act as a user's file whose name says which act it is (as "Digital Services Act.pdf" would):
+    the questions are written for an act, by its number."""
+    folder = tmp_path_factory.mktemp("phrased")
+    shutil.copy(FIXTURES / "mini-act.html", folder / "data-act.html")
+    config = build_index(folder / "data", embedder, [folder / "data-act.html"])
+    return Searcher(replace(config, phrasings=FIXTURE), embedder)
+
+
+def test_a_question_like_a_written_one_finds_its_provision_first(phrased):
+    assert units(phrased, QUESTION, phrasings=False)[0] != "Article 3"
+    assert units(phrased, QUESTION)[0] == "Article 3"
+
+
+def test_the_vectors_are_cached_by_text_and_model(mini_index, embedder, tmp_path):
+    config = replace(mini_index, data_dir=tmp_path, phrasings=FIXTURE)
+    first = phrasing_index(config, embedder)
+    [cached] = (tmp_path / "cache" / "phrasings").glob("*.npy")
+    again = phrasing_index(config, _Refusing(embedder))
+    assert [v.tolist() for v in again.vectors] == [v.tolist() for v in first.vectors]
+    changed = tmp_path / "changed.toml"
+    changed.write_text(FIXTURE.read_text().replace("robot", "mower"))
+    phrasing_index(replace(config, phrasings=changed), embedder)
+    assert len(list(cached.parent.glob("*.npy"))) == 2
+
+
+class _Refusing:
+    """An encoder that must not be asked: the cache answers."""
+
+    def __init__(self, embedder):
+        self.model_id, self.split = embedder.model_id, embedder.split
+
+    def queries(self, texts):
+        raise AssertionError("embedded again instead of read from the cache")
+
+
+@pytest.mark.parametrize("entry, problem", [
+    ('act = "GDPR"\nunit = "Article 1"\nquestions = ["x?"]', "act"),
+    ('act = "2016/679"\nunit = "Article 1(2)"\nquestions = ["x?"]', "unit"),
+    ('act = "2016/679"\nunit = "Article 1"\nquestions = []', "questions"),
+    ('act = "2016/679"\nunit = "Article 1"\nquestions = ["  "]', "questions"),
+])
+def test_a_malformed_entry_is_refused_with_the_file_named(tmp_path, entry, problem):
+    path = tmp_path / "bad.toml"
+    path.write_text(f"[[provision]]\n{entry}\n")
+    with pytest.raises(ValueError, match=r"bad\.toml.*needs an act's year/number, a unit's label"):
+        load_phrasings(path)
+
+
+def test_the_setting_names_a_file_or_turns_them_off(monkeypatch, tmp_path):
+    monkeypatch.setenv("REGKB_PHRASINGS", "off")
+    assert settings(tmp_path).phrasings is None
+    monkeypatch.setenv("REGKB_PHRASINGS", str(FIXTURE))
+    assert settings(tmp_path).phrasings == FIXTURE
+    monkeypatch.setenv("REGKB_PHRASINGS", str(tmp_path / "missing.toml"))
+    with pytest.raises(ValueError, match="REGKB_PHRASINGS=.*no such file"):
+        settings(tmp_path)
+    monkeypatch.setenv("REGKB_PHRASINGS", "")
+    assert settings(tmp_path).phrasings == PHRASINGS
+
+
+def test_the_packaged_questions_cover_every_article_and_annex_and_name_none():
+    phrasings = load_phrasings(PHRASINGS)
+    covered = {(p.act, p.unit) for p in phrasings}
+    gdpr = {("2016/679", f"Article {n}") for n in range(1, 100)}
+    ai_act = {("2024/1689", f"Article {n}") for n in range(1, 114)} | {
+        ("2024/1689", f"Annex {n}") for n in "I II III IV V VI VII VIII IX X XI XII XIII".split()}
+    assert gdpr | ai_act <= covered
+    assert not [p.text for p in phrasings if re.search(r"\b(Article|Art\.|Annex|Recital)\s+(\d|[IVX]+\b)", p.text)]
+    assert len({p.text for p in phrasings}) == len(phrasings)
