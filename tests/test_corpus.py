@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -139,7 +140,8 @@ def test_the_english_text_lends_to_the_same_provision_of_the_french_one(corpus_s
                                                                                          10, options=options)))
         return units.index(("ai-act-fr", "Article 5"))
 
-    assert rank(SearchOptions()) < rank(SearchOptions(counterparts=False))
+    alone = SearchOptions(phrasings=False)  # the questions written per provision find Article 5 first either way
+    assert rank(alone) < rank(replace(alone, counterparts=False))
 
 
 def test_on_a_day_before_the_amendment_a_recital_lends_to_the_wording_of_that_day(corpus_searcher):
@@ -191,7 +193,8 @@ def test_an_amending_instruction_ranks_below_the_article_it_wrote_unless_the_cha
                                   for r in ask(corpus_searcher, question, 10, options=options)))
 
     question = "Which powers do AI Office officials have during an on-site inspection?"
-    deferred, plain = units(question, SearchOptions()), units(question, SearchOptions(defer=False))
+    alone = SearchOptions(phrasings=False)  # the questions written per provision find Article 75a first either way
+    deferred, plain = units(question, alone), units(question, replace(alone, defer=False))
     assert deferred[0] == plain[0] == ("ai-act", "Article 75a")
     instruction = ("digital-omnibus-ai", "Article 1")
     assert instruction not in deferred[:3] and instruction in plain[:3]
