@@ -53,9 +53,11 @@ class Stage:
 
 def stages(searcher: Searcher) -> tuple[list[Stage], str]:
     """The stages to time, and a note when the rerank stage cannot run."""
+    unwritten = SearchOptions(phrasings=False)  # what the questions written per provision cost, side by side
     found = [
         Stage("(a) encode query: floor", searcher.embedder.query),
         Stage("(b) dense", lambda q: ask(searcher, q, mode="dense")),
+        Stage("(c) hybrid without the written questions", lambda q: ask(searcher, q, options=unwritten)),
         Stage("(c) hybrid", lambda q: ask(searcher, q)),
     ]
     if searcher.reranker is None:

@@ -21,7 +21,11 @@ Rows, each on the index in --data-dir (built by `python -m ingest`):
   + recitals lend          a recital among the first 20 passages that outranks the article passage
                            closest to it in meaning lends that passage 0.7 of its score
   + other languages lend   a passage of the act in another language than the question's lends 0.2 of
-                           its score to the same provision in the question's language (the default)
+                           its score to the same provision in the question's language
+  + when: the dating clause  a "when" question lends to the clause that says from when the rules apply
+  + instructions defer     an applied amending instruction weighs less than the provision it wrote
+  + written questions      each model's three provisions whose questions written per provision
+                           (index/retrieval/data/phrasings.toml) are closest join the fusion (the default)
   + rerank                 cross-encoder over the top 30, only when REGKB_RERANKER is set
 """
 
@@ -47,7 +51,7 @@ from index.retrieval.store import LoadedIndex  # noqa: E402
 
 WINDOW = 500
 PLAIN = SearchOptions(expand=False, priors=False, exact=False, define=False, act=False, subject=False,
-                      modality=False, lend=False, counterparts=False, dates=False, defer=False)
+                      modality=False, lend=False, counterparts=False, dates=False, defer=False, phrasings=False)
 GLOSSARY = replace(PLAIN, expand=True)
 PRIORS = replace(GLOSSARY, priors=True)
 EXACT = replace(PRIORS, exact=True)
@@ -58,6 +62,7 @@ MODALITY = replace(SUBJECT, modality=True)
 LEND = replace(MODALITY, lend=True)
 COUNTERPARTS = replace(LEND, counterparts=True)
 DATES = replace(COUNTERPARTS, dates=True)
+DEFER = replace(DATES, defer=True)
 STEPS: list[tuple[str, str, SearchOptions]] = [
     ("BM25 only", "lexical", PLAIN),
     ("dense only", "dense", PLAIN),
@@ -72,7 +77,8 @@ STEPS: list[tuple[str, str, SearchOptions]] = [
     ("+ recitals lend to articles", "hybrid", LEND),
     ("+ other languages lend", "hybrid", COUNTERPARTS),
     ("+ when: the dating clause", "hybrid", DATES),
-    ("+ applied instructions defer (default)", "hybrid", SearchOptions()),
+    ("+ applied instructions defer", "hybrid", DEFER),
+    ("+ written questions (default)", "hybrid", SearchOptions()),
 ]
 
 
