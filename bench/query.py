@@ -57,7 +57,7 @@ def stages(searcher: Searcher) -> tuple[list[Stage], str]:
     found = [
         Stage("(a) encode query: floor", searcher.embedder.query),
         Stage("(b) dense", lambda q: ask(searcher, q, mode="dense")),
-        Stage("(c) hybrid without the written questions", lambda q: ask(searcher, q, options=unwritten)),
+        Stage("(c0) hybrid without the written questions", lambda q: ask(searcher, q, options=unwritten)),
         Stage("(c) hybrid", lambda q: ask(searcher, q)),
     ]
     if searcher.reranker is None:

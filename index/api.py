@@ -518,8 +518,11 @@ def _warm_up(encoder: FairEncoder | Lanes, searcher: Searcher, assessor: Callabl
     """Load the index, the models and the assessment's vectors before the first request rather than during it."""
     encoder.warm_up()
     try:
+        searcher.phrasings  # they need no index; made now, not at the first search
+    except ValueError as error:
+        log.warning("searches fail until the questions file is mended: %s", error)
+    try:
         searcher.index
-        searcher.phrasings
         assessor("")
     except IndexUnavailable as error:
         log.warning("serving 503 until an index exists: %s", error)

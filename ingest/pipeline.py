@@ -36,7 +36,7 @@ from index.config import Settings
 from index.model import Chunk
 from index.retrieval import store
 from index.retrieval.embedder import Embedder, applies_to, model_name
-from index.retrieval.phrasings import phrasing_index
+from index.retrieval.phrasings import load_phrasings, phrasing_index
 from index.retrieval.progress import Progress, clear_progress, embedded_models, write_progress
 from ingest import eurlex, pdf, text
 from ingest.chunking import Linker, chunk_units
@@ -142,6 +142,11 @@ class Ingestor:
 
     def run(self, sources: list[Source], user_files: list[Path] = (), required: set[str] = frozenset(),
             remove: set[str] = frozenset()) -> IngestResult:
+        if self.settings.phrasings is not None:
+            try:  # refused before any build is switched, not after
+                load_phrasings(self.settings.phrasings)
+            except ValueError as error:
+                raise IngestError(str(error)) from error
         with _exclusive(self.settings.data_dir / ".ingest.lock"):
             return self._run(sources, list(user_files), set(required), set(remove))
 

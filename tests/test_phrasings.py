@@ -13,6 +13,8 @@ from index.answers.results import ask
 from index.config import PHRASINGS, settings
 from index.retrieval.phrasings import load_phrasings, phrasing_index
 from index.retrieval.search import Searcher, SearchOptions
+from ingest.pipeline import IngestError, Ingestor
+from ingest.sources import Resolver
 from tests.conftest import FIXTURES, build_index
 
 FIXTURE = Path(__file__).parent / "fixtures" / "phrasings.toml"
@@ -65,12 +67,32 @@ class _Refusing:
     ('act = "2016/679"\nunit = "Article 1(2)"\nquestions = ["x?"]', "unit"),
     ('act = "2016/679"\nunit = "Article 1"\nquestions = []', "questions"),
     ('act = "2016/679"\nunit = "Article 1"\nquestions = ["  "]', "questions"),
+    ('act = "2016/679"\nunit = "Article 1"\nquestions = "one question?"', "questions"),
 ])
 def test_a_malformed_entry_is_refused_with_the_file_named(tmp_path, entry, problem):
     path = tmp_path / "bad.toml"
     path.write_text(f"[[provision]]\n{entry}\n")
     with pytest.raises(ValueError, match=r"bad\.toml.*needs an act's year/number, a unit's label"):
         load_phrasings(path)
+
+
+@pytest.mark.parametrize("text, problem", [("[[provisions]]\nact = \"2016/679\"\n", "no \\[\\[provision\\]\\] entries"),
+                                           ("[[provision]\n", "not a readable TOML file")])
+def test_a_file_without_questions_is_refused(tmp_path, text, problem):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=problem):
+        load_phrasings(path)
+
+
+def test_ingest_refuses_a_malformed_file_before_it_builds(mini_index, embedder, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[provision]]\nact = \"2016/679\"\nunit = \"Article 1(2)\"\nquestions = [\"x?\"]\n")
+    config = replace(mini_index, data_dir=tmp_path / "data", phrasings=bad)
+    with pytest.raises(IngestError, match=r"bad\.toml"):
+        Ingestor(config, Resolver(None, config.cache / "sources", offline=True), embedder, progress=False).run(
+            [], [FIXTURES / "notes.txt"])
+    assert not config.current.exists()
 
 
 def test_the_setting_names_a_file_or_turns_them_off(monkeypatch, tmp_path):

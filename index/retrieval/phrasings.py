@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import tomllib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -32,6 +33,7 @@ from index.config import Settings
 from index.law.labels import unit_of
 from index.retrieval.query import act_number
 
+SLICE = 32  # questions embedded per call
 _NUMBER = re.compile(r"\d{1,4}/\d{1,4}")  # 2016/679, or 910/2014 as acts before 2015 are numbered
 
 
@@ -51,18 +53,29 @@ class Phrasing:
 
 
 def load_phrasings(path: Path) -> tuple[Phrasing, ...]:
-    """Every question of the file, validated: an act's year/number, a unit's label, questions not empty."""
-    with path.open("rb") as handle:
-        raw = tomllib.load(handle)
+    """Every question of the file, validated: an act's year/number, a unit's label, a list of questions not
+    empty; a file with none is refused too (a misspelt table name would otherwise turn the step off unseen)."""
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(f"{path}: not a readable TOML file of questions ({error})") from error
     phrasings: list[Phrasing] = []
     for entry in raw.get("provision", []):
-        act, unit, texts = entry.get("act", ""), entry.get("unit", ""), entry.get("questions", [])
-        if not _NUMBER.fullmatch(str(act)) or unit_of(str(unit)) != unit or not texts \
-                or not all(isinstance(t, str) and t.strip() for t in texts):
-            raise ValueError(f"{path}: the entry {act!r} {unit!r} needs an act's year/number, a unit's label "
-                             "(\"Article 20\", \"Annex III\") and questions")
-        phrasings.extend(Phrasing(act_number(act), unit, " ".join(t.split())) for t in texts)
+        if not isinstance(entry, dict) or not _valid(entry):
+            raise ValueError(f"{path}: the entry {entry!r:.80} needs an act's year/number, a unit's label "
+                             "(\"Article 20\", \"Annex III\") and a list of questions")
+        phrasings.extend(Phrasing(act_number(entry["act"]), entry["unit"], " ".join(t.split()))
+                         for t in entry["questions"])
+    if not phrasings:
+        raise ValueError(f"{path}: no [[provision]] entries with questions")
     return tuple(phrasings)
+
+
+def _valid(entry: dict) -> bool:
+    act, unit, texts = entry.get("act"), entry.get("unit"), entry.get("questions")
+    return (isinstance(act, str) and bool(_NUMBER.fullmatch(act)) and isinstance(unit, str) and unit_of(unit) == unit
+            and isinstance(texts, list) and bool(texts) and all(isinstance(t, str) and t.strip() for t in texts))
 
 
 @dataclass(frozen=True)
@@ -81,15 +94,15 @@ class PhrasingIndex:
 
     def provisions(self, queries: list[np.ndarray | None], accept: Callable[[str, str], bool],
                    depth: int) -> list[list[tuple[str, str]]]:
-        """Per model that has a query (None: it does not read the question's language), the first `depth`
-        (act, unit) pairs that `accept` admits, by their closest question."""
+        """Per model that has a normalised query (None: it does not read the question's language), the first
+        `depth` (act, unit) pairs that `accept` admits, by their closest question."""
         pairs, owner = self._units
         ranked = []
         for query, vectors in zip(queries, self.vectors, strict=True):
             if query is None:
                 continue
             best = np.full(len(pairs), -np.inf, dtype=np.float32)
-            np.maximum.at(best, owner, vectors @ (query / np.linalg.norm(query)))
+            np.maximum.at(best, owner, vectors @ query)  # both sides normalised
             order = (pairs[i] for i in np.argsort(-best, kind="stable"))
             ranked.append(list(islice((pair for pair in order if accept(*pair)), depth)))
         return ranked
@@ -102,12 +115,12 @@ def phrasing_index(settings: Settings, encoder: QueryEncoder) -> PhrasingIndex |
         return None
     phrasings = load_phrasings(settings.phrasings)
     path = settings.cache / "phrasings" / f"{_fingerprint(phrasings, encoder.model_id)}.npy"
-    if path.is_file():
-        vectors = np.load(path)
-    else:
-        vectors = encoder.queries([p.text for p in phrasings])
+    vectors = np.load(path) if path.is_file() else None
+    if vectors is None or len(vectors) != len(phrasings):
+        texts = [p.text for p in phrasings]  # in slices, so that a shared model process serves searches between
+        vectors = np.vstack([encoder.queries(texts[i:i + SLICE]) for i in range(0, len(texts), SLICE)])
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        temporary = path.with_suffix(f".{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npy")
         np.save(temporary, vectors)
         temporary.replace(path)
     parts = encoder.split(vectors)

@@ -15,10 +15,10 @@ query without a restart.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,6 +42,7 @@ from index.retrieval.query import QueryPlan, act_name, act_number, acts_named, u
 from index.retrieval.rerank import Reranker
 
 Mode = Literal["hybrid", "dense", "lexical"]
+_UNMADE = object()  # Searcher.phrasings not made yet (None: turned off)
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_TOKENS = 320  # a 1,000-character question in plain words is 200-250 (bench/load_api.py: heavy mix)
 MAX_K = 100
@@ -129,6 +130,8 @@ class Searcher:
         self.settings = settings
         self.embedder = embedder or Embedder(settings.model)
         self.phrasing_encoder = phrasing_encoder
+        self._phrasings: PhrasingIndex | None | object = _UNMADE
+        self._phrasings_lock = threading.Lock()
         self.reranker = reranker if reranker is not None else Reranker.from_environment()
         self.candidates = candidates
         self.live = LiveBuild(settings, self._load)
@@ -138,10 +141,14 @@ class Searcher:
         """The live build, reloaded when ingest has switched `current` to a new one."""
         return self._snapshot()[0]
 
-    @cached_property
+    @property
     def phrasings(self) -> PhrasingIndex | None:
-        """The questions written per provision with the models' vectors, made on first use (ingest caches them)."""
-        return phrasing_index(self.settings, self.phrasing_encoder or self.embedder)
+        """The questions written per provision with the models' vectors, made once, on first use (ingest caches
+        them); concurrent first searches wait for one of them to make it."""
+        with self._phrasings_lock:
+            if self._phrasings is _UNMADE:
+                self._phrasings = phrasing_index(self.settings, self.phrasing_encoder or self.embedder)
+            return self._phrasings
 
     @property
     def coverage(self) -> Coverage:
@@ -442,8 +449,9 @@ class _ChunkFeatures:
         """Each model's ranking of the provisions whose written questions are closest to the query joins the
         fusion at PHRASING_WEIGHT. A provision stands as its passage in the question's language that the fusion
         ranked best (its first, when none was found), and only where the search may return one: a French
-        question reaches the AI Act's French text, none of the GDPR. A question that names a document (or that
-        the glossary routes to one) reaches the provisions of that document's act alone."""
+        question reaches the AI Act's French text, none of the GDPR. A question that names a document, or that
+        the glossary routes to one ("personal data": the GDPR), reaches the provisions of that document's act
+        alone; routed only to documents that are no act (an analysis), it is not limited."""
         acts = {act for doc in plan.docs for act in self.acts.get(doc, ())}
 
         def rows(act: str, unit: str) -> list[int]:
