@@ -190,9 +190,8 @@ class Ingestor:
             self._write_chunks(item)
         try:
             self._embed_in_stages(prepared, remove, previous)
-            result = self._assemble(prepared, reports, remove, previous)
-            phrasing_index(self.settings, self.embedder)  # cached, so that the first search does not embed them
-            return result
+            phrasing_index(self.settings, self.embedder)  # cached before the full build is live: searches read them
+            return self._assemble(prepared, reports, remove, previous)
         finally:
             clear_progress(self.settings)  # after the last build: until then an ingest is at work
 

@@ -197,7 +197,7 @@ class Searcher:
             lexical = self._lexical(index, lexical_query, allowed)
         fused = reciprocal_rank_fusion([*rankings, lexical])
         if options.phrasings and mode == "hybrid" and found.queries and not plan.about_amendments \
-                and self.phrasings is not None:
+                and features.coverage.complete and self.phrasings is not None:  # a staged build: ingest makes them
             readers = [q if applies_to(spec, plan.language) else None  # MiniLM (@en) reads no French question
                        for q, spec in zip(found.queries, features.coverage.models, strict=True)]
             fused = features.phrased(fused, self.phrasings, readers, plan, allowed)
