@@ -17,7 +17,6 @@ other work running).
 from __future__ import annotations
 
 import hashlib
-import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -30,7 +29,7 @@ import numpy as np
 from index.config import Settings
 from index.law.catalog import Catalog, unit_text
 from index.law.obligations import AI_ACT, Category, Register
-from index.retrieval.embedder import Embedder
+from index.retrieval.embedder import Embedder, save_vectors
 
 DESCRIPTION = Path(__file__).with_name("data") / "description.toml"
 # Scores are similarities in standard deviations of the description's similarities to all texts,
@@ -165,8 +164,5 @@ def _cached_vectors(texts: list[str], kinds: list[str], embedder: Embedder, sett
     vectors[others] = embedder.queries([texts[i] for i in others])
     if provisions:
         vectors[provisions] = embedder.passages([texts[i] for i in provisions])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp.npy")
-    np.save(temporary, vectors)
-    temporary.replace(path)
+    save_vectors(path, vectors)
     return vectors

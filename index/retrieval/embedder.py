@@ -19,8 +19,10 @@ from __future__ import annotations
 import math
 import os
 import re
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -183,6 +185,15 @@ def check_tokens(tokens: int, limit: int) -> None:
 def _encoder(spec: str, batch_size: int) -> Encoder:
     model = model_name(spec)
     return E5Encoder() if model == E5 else SentenceTransformerEncoder(model, batch_size)
+
+
+def save_vectors(path: Path, vectors: np.ndarray) -> None:
+    """A cache of vectors written whole or not at all: through a temporary file of this writer's own, so that two
+    processes (or threads) making the same cache cannot leave a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npy")
+    np.save(temporary, vectors)
+    temporary.replace(path)
 
 
 def model_path(model: str) -> str:

@@ -16,10 +16,8 @@ model; ingest makes them, so a server's first search does not.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import tomllib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -31,6 +29,7 @@ import numpy as np
 
 from index.config import Settings
 from index.law.labels import unit_of
+from index.retrieval.embedder import save_vectors
 from index.retrieval.query import act_number
 
 SLICE = 32  # questions embedded per call
@@ -119,10 +118,7 @@ def phrasing_index(settings: Settings, encoder: QueryEncoder) -> PhrasingIndex |
     if vectors is None or len(vectors) != len(phrasings):
         texts = [p.text for p in phrasings]  # in slices, so that a shared model process serves searches between
         vectors = np.vstack([encoder.queries(texts[i:i + SLICE]) for i in range(0, len(texts), SLICE)])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npy")
-        np.save(temporary, vectors)
-        temporary.replace(path)
+        save_vectors(path, vectors)
     parts = encoder.split(vectors)
     return PhrasingIndex(phrasings, tuple(p / np.linalg.norm(p, axis=1, keepdims=True) for p in parts))
 
