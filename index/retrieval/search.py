@@ -19,6 +19,7 @@ import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -113,12 +114,14 @@ def validate_query(text: str, k: int) -> str:
     return cleaned
 
 
-def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
-    """Sum of 1/(k + rank) over the rankings a row appears in (Cormack et al., 2009)."""
-    fused: dict[int, float] = {}
+def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K, weight: float = 1.0,
+                           onto: dict[int, float] | None = None) -> dict[int, float]:
+    """Sum of weight/(k + rank) over the rankings a row appears in (Cormack et al., 2009), added to the scores
+    of an earlier fusion `onto` (left as it was) when rankings of another kind join it at their own weight."""
+    fused = dict(onto or {})
     for ranking in rankings:
         for rank, row in enumerate(ranking, start=1):
-            fused[row] = fused.get(row, 0.0) + 1.0 / (k + rank)
+            fused[row] = fused.get(row, 0.0) + weight / (k + rank)
     return fused
 
 
@@ -454,17 +457,16 @@ class _ChunkFeatures:
         alone; routed only to documents that are no act (an analysis), it is not limited."""
         acts = {act for doc in plan.docs for act in self.acts.get(doc, ())}
 
-        def rows(act: str, unit: str) -> list[int]:
+        @cache
+        def rows(act: str, unit: str) -> tuple[int, ...]:
             if acts and act not in acts:
-                return []
-            return [r for r in self.provisions.get((act, unit, plan.language), ()) if allowed is None or allowed[r]]
+                return ()
+            return tuple(r for r in self.provisions.get((act, unit, plan.language), ())
+                         if allowed is None or allowed[r])
 
-        phrased = dict(fused)
-        for ranking in phrasings.provisions(queries, lambda act, unit: bool(rows(act, unit)), PHRASING_DEPTH):
-            for rank, (act, unit) in enumerate(ranking, start=1):
-                row = max(rows(act, unit), key=lambda r: (fused.get(r, 0.0), -r))
-                phrased[row] = phrased.get(row, 0.0) + PHRASING_WEIGHT / (RRF_K + rank)
-        return phrased
+        rankings = phrasings.provisions(queries, lambda act, unit: bool(rows(act, unit)), PHRASING_DEPTH)
+        chosen = [[max(rows(*pair), key=lambda r: (fused.get(r, 0.0), -r)) for pair in ranking] for ranking in rankings]
+        return reciprocal_rank_fusion(chosen, weight=PHRASING_WEIGHT, onto=fused)
 
     def weigh(self, fused: dict[int, float], plan: QueryPlan) -> dict[int, float]:
         kind_prior = KIND_PRIOR[plan.intent]
