@@ -29,7 +29,7 @@ import numpy as np
 from index.config import Settings
 from index.law.catalog import Catalog, unit_text
 from index.law.obligations import AI_ACT, Category, Register
-from index.retrieval.embedder import Embedder, save_vectors
+from index.retrieval.embedder import Embedder, inner_products, save_vectors
 
 DESCRIPTION = Path(__file__).with_name("data") / "description.toml"
 # Scores are similarities in standard deviations of the description's similarities to all texts,
@@ -90,7 +90,7 @@ class Matcher:
         """Every category, best first, each with its score, whether it matched, and why."""
         vectors = self._vectors
         query = self.query(description)
-        similarity = vectors.vectors @ query
+        similarity = inner_products(vectors.vectors, query)
         weights = np.where(np.array(vectors.kinds) == "provision", PROVISION_WEIGHT, 1.0)
         weighted = similarity * weights
         weighted = (weighted - weighted.mean()) / (weighted.std() or 1.0)  # in spreads: the same margins for any model

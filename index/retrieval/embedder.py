@@ -187,6 +187,14 @@ def _encoder(spec: str, batch_size: int) -> Encoder:
     return E5Encoder() if model == E5 else SentenceTransformerEncoder(model, batch_size)
 
 
+def inner_products(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Each row's inner product with `query`, computed on the calling thread. numpy's `@` hands a matrix-vector
+    product to OpenBLAS's threads, which spin on after it and contend with torch's threads for the next query's
+    encoding: on 2 cores the encoding after a product of 1,358 rows took 134 ms against 54 ms after none, and the
+    product itself 10 ms against 0.4 ms here (7 December 2026)."""
+    return np.einsum("ij,j->i", vectors, query)
+
+
 def save_vectors(path: Path, vectors: np.ndarray) -> None:
     """A cache of vectors written whole or not at all: through a temporary file of this writer's own, so that two
     processes (or threads) making the same cache cannot leave a half-written one."""

@@ -29,7 +29,7 @@ import numpy as np
 
 from index.config import Settings
 from index.law.labels import unit_of
-from index.retrieval.embedder import save_vectors
+from index.retrieval.embedder import inner_products, save_vectors
 from index.retrieval.query import act_number
 
 SLICE = 32  # questions embedded per call
@@ -101,7 +101,7 @@ class PhrasingIndex:
             if query is None:
                 continue
             best = np.full(len(pairs), -np.inf, dtype=np.float32)
-            np.maximum.at(best, owner, vectors @ query)  # both sides normalised
+            np.maximum.at(best, owner, inner_products(vectors, query))  # both sides normalised
             order = (pairs[i] for i in np.argsort(-best, kind="stable"))
             ranked.append(list(islice((pair for pair in order if accept(*pair)), depth)))
         return ranked
