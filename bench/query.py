@@ -3,8 +3,10 @@
 Every query must be encoded once, so (a) bare encoding is a floor no search can
 beat; dense, hybrid and reranked search are reported as multiples of it, which
 keeps the figures comparable across noisy, shared machines. Every query runs
-through every stage back to back, in rotating order, so a noisy neighbour slows
-all stages alike instead of one.
+through every stage back to back, in an order shuffled per query (seeded), so that
+a noisy neighbour slows all stages alike, and so does what a stage leaves behind for
+the next one (a thread pool still spinning: a rotating order put the floor after a
+hybrid stage every time).
 
 The rerank stage runs when a cross-encoder is configured (REGKB_RERANKER).
 No cross-encoder's weights can be installed here, so --rerank-proxy times one
@@ -23,6 +25,7 @@ ranking meaningless. --rerank-depth sets how many fused passages it scores.
 from __future__ import annotations
 
 import argparse
+import random
 import tempfile
 import time
 from collections.abc import Callable
@@ -82,11 +85,11 @@ def warm_up(stage_list: list[Stage], queries: list[str]) -> tuple[list[Stage], s
 
 
 def time_rounds(stage_list: list[Stage], queries: list[str]) -> dict[str, list[float]]:
-    """Milliseconds per stage; query i starts at stage i mod n so no stage always runs first."""
+    """Milliseconds per stage, each query through the stages in its own order: none always follows another."""
     times: dict[str, list[float]] = {s.name: [] for s in stage_list}
-    for number, query in enumerate(queries):
-        shift = number % len(stage_list)
-        for stage in stage_list[shift:] + stage_list[:shift]:
+    shuffler = random.Random(0)
+    for query in queries:
+        for stage in shuffler.sample(stage_list, len(stage_list)):
             started = time.perf_counter()
             stage.run(query)
             times[stage.name].append((time.perf_counter() - started) * 1000)
