@@ -8,8 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from index.answers.results import ask
+from index.api import ApiConfig, create_app
 from index.config import PHRASINGS, settings
 from index.retrieval.phrasings import load_phrasings, phrasing_index
 from index.retrieval.search import Searcher, SearchOptions
@@ -25,13 +27,17 @@ def units(searcher: Searcher, question: str, **options: bool) -> list[str]:
     return [r.hit.chunk.unit for r in ask(searcher, question, 5, options=SearchOptions(**options))]
 
 
-@pytest.fixture(scope="module")
-def phrased(tmp_path_factory, embedder) -> Searcher:
+def data_act(folder: Path) -> Path:
     """The fixture act as a user's file whose name says which act it is (as "Digital Services Act.pdf" would):
     the questions are written for an act, by its number."""
-    folder = tmp_path_factory.mktemp("phrased")
     shutil.copy(FIXTURES / "mini-act.html", folder / "data-act.html")
-    config = build_index(folder / "data", embedder, [folder / "data-act.html"])
+    return folder / "data-act.html"
+
+
+@pytest.fixture(scope="module")
+def phrased(tmp_path_factory, embedder) -> Searcher:
+    folder = tmp_path_factory.mktemp("phrased")
+    config = build_index(folder / "data", embedder, [data_act(folder)])
     return Searcher(replace(config, phrasings=FIXTURE), embedder)
 
 
@@ -60,6 +66,25 @@ class _Refusing:
 
     def queries(self, texts):
         raise AssertionError("embedded again instead of read from the cache")
+
+
+def test_ingest_caches_them_and_a_search_reads_the_cache(embedder, tmp_path):
+    config = replace(settings(tmp_path / "data"), phrasings=FIXTURE)
+    result = Ingestor(config, Resolver(None, config.cache / "sources", offline=True), embedder, progress=False).run(
+        [], [data_act(tmp_path)])
+    assert not result.errors
+    searcher = Searcher(config, embedder, phrasing_encoder=_Refusing(embedder))
+    assert units(searcher, QUESTION)[0] == "Article 3"
+
+
+def test_the_api_makes_them_at_start_and_its_searches_rank_with_them(phrased, embedder):
+    config = replace(phrased.settings, data_dir=phrased.settings.data_dir.parent / "api")
+    shutil.copytree(phrased.settings.data_dir, config.data_dir, symlinks=True)
+    shutil.rmtree(config.cache / "phrasings", ignore_errors=True)
+    with TestClient(create_app(config, ApiConfig(), embedder)) as client:  # the lifespan warms them up
+        assert list((config.cache / "phrasings").glob("*.npy"))
+        results = client.get("/search", params={"q": QUESTION, "k": 3}).json()["results"]
+    assert results[0]["unit"] == "Article 3"
 
 
 @pytest.mark.parametrize("entry, problem", [
