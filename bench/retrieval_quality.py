@@ -163,7 +163,7 @@ def _print(rows: list[tuple[str, dict[str, list[Outcome]]]], sets: dict[str, lis
             print(f"{label:<38} {m['recall@1']:>6.3f} {m['recall@5']:>6.3f} {m['recall@10']:>6.3f} "
                   f"{m['mrr@10']:>7.3f} {m['ndcg@10']:>8.3f} {m['median_ms']:>12.1f}")
     label, outcomes = rows[-1]
-    print(f"\n{label}, by the document a question is about (French questions are ai-act-fr's)")
+    print(f"\n{label.strip()}, by the document a question is about (French questions are ai-act-fr's)")
     print(f"{'set':<10} {'document':<20} {'questions':>9} {'R@5':>6} {'MRR@10':>7}")
     for name in sets:
         for doc in sorted({o.question.doc for o in outcomes[name]}):
