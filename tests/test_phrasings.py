@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from index.answers.results import ask
 from index.api import ApiConfig, create_app
 from index.config import PHRASINGS, settings
+from index.retrieval.filters import Filters
 from index.retrieval.phrasings import load_phrasings, phrasing_index
 from index.retrieval.search import Searcher, SearchOptions
 from ingest.pipeline import IngestError, Ingestor
@@ -44,6 +45,11 @@ def phrased(tmp_path_factory, embedder) -> Searcher:
 def test_a_question_like_a_written_one_finds_its_provision_first(phrased):
     assert units(phrased, QUESTION, phrasings=False)[0] != "Article 3"
     assert units(phrased, QUESTION)[0] == "Article 3"
+
+
+def test_a_filter_keeps_the_written_questions_to_the_passages_it_admits(phrased):
+    results = ask(phrased, QUESTION, 5, filters=Filters(kinds=("annex",)))
+    assert results and {r.hit.chunk.kind for r in results} == {"annex"}
 
 
 def test_the_vectors_are_cached_by_text_and_model(mini_index, embedder, tmp_path):
