@@ -36,7 +36,7 @@ from index.config import Settings
 from index.model import Chunk
 from index.retrieval import store
 from index.retrieval.embedder import Embedder, applies_to, model_name
-from index.retrieval.phrasings import load_phrasings, phrasing_index
+from index.retrieval.phrasings import Phrasing, load_phrasings, question_vectors
 from index.retrieval.progress import Progress, clear_progress, embedded_models, write_progress
 from ingest import eurlex, pdf, text
 from ingest.chunking import Linker, chunk_units
@@ -142,16 +142,21 @@ class Ingestor:
 
     def run(self, sources: list[Source], user_files: list[Path] = (), required: set[str] = frozenset(),
             remove: set[str] = frozenset()) -> IngestResult:
-        if self.settings.phrasings is not None:
-            try:  # refused before any build is switched, not after
-                load_phrasings(self.settings.phrasings)
-            except ValueError as error:
-                raise IngestError(str(error)) from error
+        phrasings = self._phrasings()  # refused before any build is switched, not after
         with _exclusive(self.settings.data_dir / ".ingest.lock"):
-            return self._run(sources, list(user_files), set(required), set(remove))
+            return self._run(sources, list(user_files), set(required), set(remove), phrasings)
+
+    def _phrasings(self) -> tuple[Phrasing, ...]:
+        """The configured questions written per provision, validated; none when the settings turn them off."""
+        if self.settings.phrasings is None:
+            return ()
+        try:
+            return load_phrasings(self.settings.phrasings)
+        except ValueError as error:
+            raise IngestError(str(error)) from error
 
     def _run(self, sources: list[Source], user_files: list[Path], required: set[str],
-             remove: set[str]) -> IngestResult:
+             remove: set[str], phrasings: tuple[Phrasing, ...]) -> IngestResult:
         reports: list[DocumentReport] = []
         errors: list[str] = []
         prepared: list[_Prepared] = []
@@ -190,7 +195,8 @@ class Ingestor:
             self._write_chunks(item)
         try:
             self._embed_in_stages(prepared, remove, previous)
-            phrasing_index(self.settings, self.embedder)  # cached before the full build is live: searches read them
+            if phrasings:  # cached before the full build is live: searches read them
+                question_vectors(phrasings, self.settings, self.embedder)
             return self._assemble(prepared, reports, remove, previous)
         finally:
             clear_progress(self.settings)  # after the last build: until then an ingest is at work

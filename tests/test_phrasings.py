@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from index.answers.results import ask
 from index.api import ApiConfig, create_app
 from index.config import PHRASINGS, settings
+from index.retrieval.embedder import Embedder
 from index.retrieval.filters import Filters
 from index.retrieval.phrasings import load_phrasings, phrasing_index
 from index.retrieval.search import Searcher, SearchOptions
@@ -81,6 +82,10 @@ def test_ingest_caches_them_and_a_search_reads_the_cache(embedder, tmp_path):
     assert not result.errors
     searcher = Searcher(config, embedder, phrasing_encoder=_Refusing(embedder))
     assert units(searcher, QUESTION)[0] == "Article 3"
+    unloaded = Embedder(config.model)  # loads its models on first use
+    again = Ingestor(config, Resolver(None, config.cache / "sources", offline=True), unloaded, progress=False).run(
+        [], [data_act(tmp_path)])
+    assert not again.errors and "_encoders" not in vars(unloaded)  # cached: a re-run with nothing new loads no model
 
 
 def test_the_api_makes_them_at_start_and_its_searches_rank_with_them(phrased, embedder):

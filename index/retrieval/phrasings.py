@@ -108,19 +108,24 @@ class PhrasingIndex:
 
 
 def phrasing_index(settings: Settings, encoder: QueryEncoder) -> PhrasingIndex | None:
-    """The configured questions with the model's vectors, from the cache or embedded now (and cached);
-    None when the settings turn them off."""
+    """The configured questions with the model's vectors; None when the settings turn them off."""
     if settings.phrasings is None:
         return None
     phrasings = load_phrasings(settings.phrasings)
+    parts = encoder.split(question_vectors(phrasings, settings, encoder))
+    return PhrasingIndex(phrasings, tuple(p / np.linalg.norm(p, axis=1, keepdims=True) for p in parts))
+
+
+def question_vectors(phrasings: tuple[Phrasing, ...], settings: Settings, encoder: QueryEncoder) -> np.ndarray:
+    """The questions' combined vectors, from the cache or embedded now (and cached). Reading the cache loads no
+    model, so an ingest that finds them cached stays as quick as one with nothing to do."""
     path = settings.cache / "phrasings" / f"{_fingerprint(phrasings, encoder.model_id)}.npy"
     vectors = np.load(path) if path.is_file() else None
     if vectors is None or len(vectors) != len(phrasings):
         texts = [p.text for p in phrasings]  # in slices, so that a shared model process serves searches between
         vectors = np.vstack([encoder.queries(texts[i:i + SLICE]) for i in range(0, len(texts), SLICE)])
         save_vectors(path, vectors)
-    parts = encoder.split(vectors)
-    return PhrasingIndex(phrasings, tuple(p / np.linalg.norm(p, axis=1, keepdims=True) for p in parts))
+    return vectors
 
 
 def _fingerprint(phrasings: tuple[Phrasing, ...], model: str) -> str:
