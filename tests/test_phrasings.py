@@ -7,6 +7,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -15,7 +16,7 @@ from index.api import ApiConfig, create_app
 from index.config import PHRASINGS, settings
 from index.retrieval.embedder import Embedder
 from index.retrieval.filters import Filters
-from index.retrieval.phrasings import load_phrasings, phrasing_index
+from index.retrieval.phrasings import Phrasing, PhrasingIndex, load_phrasings, phrasing_index
 from index.retrieval.search import Searcher, SearchOptions
 from ingest.pipeline import IngestError, Ingestor
 from ingest.sources import Resolver
@@ -98,12 +99,29 @@ def test_the_api_makes_them_at_start_and_its_searches_rank_with_them(phrased, em
     assert results[0]["unit"] == "Article 3"
 
 
+def test_a_question_is_compared_with_those_written_in_its_language():
+    """Each written question's vector is one axis; the query lies closest to the French question of Article 2."""
+    written = (Phrasing("2024/1689", "Article 1", "Which systems are banned?"),
+               Phrasing("2024/1689", "Article 2", "Quels systèmes sont interdits ?", "fr"),
+               Phrasing("2024/1689", "Article 3", "Qui doit enregistrer son système ?", "fr"))
+    index = PhrasingIndex(written, (np.eye(3, dtype=np.float32),))
+    query = np.array([0.6, 0.8, 0.0], dtype=np.float32)
+
+    def first(language: str) -> list[tuple[str, str]]:
+        return index.provisions([query], language, lambda act, unit: True, 2)[0]
+
+    assert first("en") == [("2024/1689", "Article 1")]  # nothing else is written in English
+    assert first("fr") == [("2024/1689", "Article 2"), ("2024/1689", "Article 3")]
+    assert first("de") == [("2024/1689", "Article 2"), ("2024/1689", "Article 1")]  # none in German: all of them
+
+
 @pytest.mark.parametrize("entry, problem", [
     ('act = "GDPR"\nunit = "Article 1"\nquestions = ["x?"]', "act"),
     ('act = "2016/679"\nunit = "Article 1(2)"\nquestions = ["x?"]', "unit"),
     ('act = "2016/679"\nunit = "Article 1"\nquestions = []', "questions"),
     ('act = "2016/679"\nunit = "Article 1"\nquestions = ["  "]', "questions"),
     ('act = "2016/679"\nunit = "Article 1"\nquestions = "one question?"', "questions"),
+    ('act = "2016/679"\nunit = "Article 1"\nlanguage = "French"\nquestions = ["x?"]', "language"),
 ])
 def test_a_malformed_entry_is_refused_with_the_file_named(tmp_path, entry, problem):
     path = tmp_path / "bad.toml"

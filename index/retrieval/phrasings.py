@@ -8,9 +8,11 @@ alone by writers who had seen neither RegKB nor any of its question sets: docume
 by hand (doc2query, Nogueira et al., 2019). A question close to one of them finds the provision
 it was written for, as one more ranking per model in the fusion (retrieval/search.py).
 
-The questions are embedded as queries are (E5's "query: "): a question is compared with
-questions. Their vectors are cached in the data directory under a key of their text and the
-model; ingest makes them, so a server's first search does not.
+The questions are embedded as queries are (E5's "query: "): a question is compared with the
+questions written in its language (French ones for the AI Act's French text, English ones for
+both acts), or with all of them in a language none is written in. Their vectors are cached in
+the data directory under a key of their text and the model; ingest makes them, so a server's
+first search does not.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from index.retrieval.query import act_number
 
 SLICE = 32  # questions embedded per call
 _NUMBER = re.compile(r"\d{1,4}/\d{1,4}")  # 2016/679, or 910/2014 as acts before 2015 are numbered
+_LANGUAGE = re.compile(r"[a-z]{2}")  # ISO 639-1, as the corpus's documents name theirs
 
 
 class QueryEncoder(Protocol):
@@ -49,11 +52,13 @@ class Phrasing:
     act: str  # the act's number, as the Official Journal writes it ("2016/679")
     unit: str  # "Article 20", "Annex III"
     text: str
+    language: str = "en"
 
 
 def load_phrasings(path: Path) -> tuple[Phrasing, ...]:
     """Every question of the file, validated: an act's year/number, a unit's label, a list of questions not
-    empty; a file with none is refused too (a misspelt table name would otherwise turn the step off unseen)."""
+    empty, a two-letter language where they are not English; a file with none is refused too (a misspelt table
+    name would otherwise turn the step off unseen)."""
     try:
         with path.open("rb") as handle:
             raw = tomllib.load(handle)
@@ -63,9 +68,10 @@ def load_phrasings(path: Path) -> tuple[Phrasing, ...]:
     for entry in raw.get("provision", []):
         if not isinstance(entry, dict) or not _valid(entry):
             raise ValueError(f"{path}: the entry {entry!r:.80} needs an act's year/number, a unit's label "
-                             "(\"Article 20\", \"Annex III\") and a list of questions")
-        phrasings.extend(Phrasing(act_number(entry["act"]), entry["unit"], " ".join(t.split()))
-                         for t in entry["questions"])
+                             "(\"Article 20\", \"Annex III\"), a list of questions and, if it names one, a "
+                             "two-letter language (\"fr\")")
+        phrasings.extend(Phrasing(act_number(entry["act"]), entry["unit"], " ".join(t.split()),
+                                  entry.get("language", "en")) for t in entry["questions"])
     if not phrasings:
         raise ValueError(f"{path}: no [[provision]] entries with questions")
     return tuple(phrasings)
@@ -73,8 +79,10 @@ def load_phrasings(path: Path) -> tuple[Phrasing, ...]:
 
 def _valid(entry: dict) -> bool:
     act, unit, texts = entry.get("act"), entry.get("unit"), entry.get("questions")
+    language = entry.get("language", "en")
     return (isinstance(act, str) and bool(_NUMBER.fullmatch(act)) and isinstance(unit, str) and unit_of(unit) == unit
-            and isinstance(texts, list) and bool(texts) and all(isinstance(t, str) and t.strip() for t in texts))
+            and isinstance(texts, list) and bool(texts) and all(isinstance(t, str) and t.strip() for t in texts)
+            and isinstance(language, str) and bool(_LANGUAGE.fullmatch(language)))
 
 
 @dataclass(frozen=True)
@@ -85,24 +93,35 @@ class PhrasingIndex:
     vectors: tuple[np.ndarray, ...]
 
     @cached_property
-    def _units(self) -> tuple[list[tuple[str, str]], np.ndarray]:
-        """The (act, unit) pairs, and for each question the index of its pair."""
-        pairs = list(dict.fromkeys((p.act, p.unit) for p in self.phrasings))
-        position = {pair: i for i, pair in enumerate(pairs)}
-        return pairs, np.array([position[(p.act, p.unit)] for p in self.phrasings], dtype=np.int64)
+    def _pairs(self) -> list[tuple[str, str]]:
+        """The (act, unit) pairs the questions are written for."""
+        return list(dict.fromkeys((p.act, p.unit) for p in self.phrasings))
 
-    def provisions(self, queries: list[np.ndarray | None], accept: Callable[[str, str], bool],
+    @cached_property
+    def _by_language(self) -> dict[str | None, tuple[np.ndarray, tuple[np.ndarray, ...]]]:
+        """Per language the questions are written in (None: all of them), each question's pair, by its index in
+        `_pairs`, and the models' vectors of those questions."""
+        position = {pair: i for i, pair in enumerate(self._pairs)}
+        owner = np.array([position[(p.act, p.unit)] for p in self.phrasings], dtype=np.int64)
+        languages = np.array([p.language for p in self.phrasings])
+        chosen = {language: languages == language for language in dict.fromkeys(languages.tolist())}
+        return {None: (owner, self.vectors)} | {
+            language: (owner[among], tuple(v[among] for v in self.vectors)) for language, among in chosen.items()}
+
+    def provisions(self, queries: list[np.ndarray | None], language: str, accept: Callable[[str, str], bool],
                    depth: int) -> list[list[tuple[str, str]]]:
         """Per model that has a normalised query (None: it does not read the question's language), the first
-        `depth` (act, unit) pairs that `accept` admits, by their closest question."""
-        pairs, owner = self._units
+        `depth` (act, unit) pairs that `accept` admits, by their closest question in `language` (or in any
+        language, where none is written in it)."""
+        pairs = self._pairs
+        owner, vectors_by_model = self._by_language.get(language, self._by_language[None])
         ranked = []
-        for query, vectors in zip(queries, self.vectors, strict=True):
+        for query, vectors in zip(queries, vectors_by_model, strict=True):
             if query is None:
                 continue
             best = np.full(len(pairs), -np.inf, dtype=np.float32)
             np.maximum.at(best, owner, inner_products(vectors, query))  # both sides normalised
-            order = (pairs[i] for i in np.argsort(-best, kind="stable"))
+            order = (pairs[i] for i in np.argsort(-best, kind="stable") if best[i] > -np.inf)  # none in the language
             ranked.append(list(islice((pair for pair in order if accept(*pair)), depth)))
         return ranked
 

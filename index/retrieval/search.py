@@ -464,7 +464,7 @@ class _ChunkFeatures:
             return tuple(r for r in self.provisions.get((act, unit, plan.language), ())
                          if allowed is None or allowed[r])
 
-        rankings = phrasings.provisions(queries, lambda act, unit: bool(rows(act, unit)), PHRASING_DEPTH)
+        rankings = phrasings.provisions(queries, plan.language, lambda act, unit: bool(rows(act, unit)), PHRASING_DEPTH)
         chosen = [[max(rows(*pair), key=lambda r: (fused.get(r, 0.0), -r)) for pair in ranking] for ranking in rankings]
         return reciprocal_rank_fusion(chosen, weight=PHRASING_WEIGHT, onto=fused)
 
