@@ -161,12 +161,13 @@ def test_the_setting_names_a_file_or_turns_them_off(monkeypatch, tmp_path):
     assert settings(tmp_path).phrasings == PHRASINGS
 
 
-def test_the_packaged_questions_cover_every_article_and_annex_and_name_none():
+def test_the_packaged_questions_cover_every_article_and_annex_in_both_languages_and_name_none():
     phrasings = load_phrasings(PHRASINGS)
-    covered = {(p.act, p.unit) for p in phrasings}
-    gdpr = {("2016/679", f"Article {n}") for n in range(1, 100)}
-    ai_act = {("2024/1689", f"Article {n}") for n in range(1, 114)} | {
-        ("2024/1689", f"Annex {n}") for n in "I II III IV V VI VII VIII IX X XI XII XIII".split()}
+    covered = {(p.act, p.unit, p.language) for p in phrasings}
+    gdpr = {("2016/679", f"Article {n}", "en") for n in range(1, 100)}
+    ai_act = {("2024/1689", unit, language) for language in ("en", "fr") for unit in [
+        *(f"Article {n}" for n in range(1, 114)), *(f"Annex {n}" for n in "I II III IV V VI VII VIII IX X XI XII XIII".split())]}
     assert gdpr | ai_act <= covered
-    assert not [p.text for p in phrasings if re.search(r"\b(Article|Art\.|Annex|Recital)\s+(\d|[IVX]+\b)", p.text)]
+    named = re.compile(r"\b(article|art\.|annexe?|recital|considérant)\s+(\d|[IVX]+\b)", re.IGNORECASE)
+    assert not [p.text for p in phrasings if named.search(p.text)]
     assert len({p.text for p in phrasings}) == len(phrasings)
