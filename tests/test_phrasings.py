@@ -165,8 +165,9 @@ def test_the_packaged_questions_cover_every_article_and_annex_in_both_languages_
     phrasings = load_phrasings(PHRASINGS)
     covered = {(p.act, p.unit, p.language) for p in phrasings}
     gdpr = {("2016/679", f"Article {n}", "en") for n in range(1, 100)}
-    ai_act = {("2024/1689", unit, language) for language in ("en", "fr") for unit in [
-        *(f"Article {n}" for n in range(1, 114)), *(f"Annex {n}" for n in "I II III IV V VI VII VIII IX X XI XII XIII".split())]}
+    labels = [*(f"Article {n}" for n in range(1, 114)),
+              *(f"Annex {n}" for n in "I II III IV V VI VII VIII IX X XI XII XIII".split())]
+    ai_act = {("2024/1689", unit, language) for language in ("en", "fr") for unit in labels}
     assert gdpr | ai_act <= covered
     named = re.compile(r"\b(article|art\.|annexe?|recital|considérant)\s+(\d|[IVX]+\b)", re.IGNORECASE)
     assert not [p.text for p in phrasings if named.search(p.text)]
