@@ -109,6 +109,15 @@ def test_the_embedder_reads_the_subject_of_a_compound_question(text, subject):
     ("We run a chatbot. When must we tell users it is a bot?", "date"),  # any sentence may ask it
     ("When is an AI system considered high-risk?", ""),  # a condition, not a date
     ("We screen CVs. Can we use emotion recognition in interviews?", "permission"),
+    ("We keep EU users' records in the US. Is that allowed?", "permission"),
+    ("Is emotion recognition banned at work?", "permission"),
+    ("Is there a legal requirement to watermark images?", ""),  # "legal" names a requirement
+    ("How can we comply?", ""),  # how, not whether
+    ("Est-ce qu'on a le droit d'installer un outil qui lit les émotions ?", "permission"),
+    ("La police municipale peut-elle scanner les visages de la foule ?", "permission"),
+    ("Comment une jeune pousse peut-elle tester son produit ?", ""),  # how, not whether
+    ("C'est légal ?", "permission"),
+    ("D'ici quand doit-on se conformer ?", "date"),
 ])
 def test_what_a_question_asks_for(text, asks):
     assert asks_of(text) == asks
