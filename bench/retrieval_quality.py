@@ -25,7 +25,9 @@ Rows, each on the index in --data-dir (built by `python -m ingest`):
   + when: the dating clause  a "when" question lends to the clause that says from when the rules apply
   + instructions defer     an applied amending instruction weighs less than the provision it wrote
   + written questions      each model's three provisions whose questions written per provision
-                           (index/retrieval/data/phrasings.toml) are closest join the fusion (the default)
+                           (index/retrieval/data/phrasings.toml) are closest join the fusion
+  + clear lead             a provision whose written question leads the next provision's by a clear
+                           margin joins the fusion once more (the default)
   + rerank                 cross-encoder over the top 30, only when REGKB_RERANKER is set
 """
 
@@ -63,6 +65,7 @@ LEND = replace(MODALITY, lend=True)
 COUNTERPARTS = replace(LEND, counterparts=True)
 DATES = replace(COUNTERPARTS, dates=True)
 DEFER = replace(DATES, defer=True)
+PHRASINGS = replace(DEFER, phrasings=True, clear_lead=False)
 STEPS: list[tuple[str, str, SearchOptions]] = [
     ("BM25 only", "lexical", PLAIN),
     ("dense only", "dense", PLAIN),
@@ -78,7 +81,8 @@ STEPS: list[tuple[str, str, SearchOptions]] = [
     ("+ other languages lend", "hybrid", COUNTERPARTS),
     ("+ when: the dating clause", "hybrid", DATES),
     ("+ applied instructions defer", "hybrid", DEFER),
-    ("+ written questions (default)", "hybrid", SearchOptions()),
+    ("+ written questions", "hybrid", PHRASINGS),
+    ("+ clear lead (default)", "hybrid", SearchOptions()),
 ]
 
 

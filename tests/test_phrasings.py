@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 
 from index.answers.results import ask
 from index.api import ApiConfig, create_app
-from index.config import PHRASINGS, settings
+from index.config import MINILM, PHRASINGS, settings
 from index.retrieval.embedder import Embedder
 from index.retrieval.filters import Filters
-from index.retrieval.phrasings import Phrasing, PhrasingIndex, load_phrasings, phrasing_index
-from index.retrieval.search import Searcher, SearchOptions
+from index.retrieval.phrasings import Closest, Phrasing, PhrasingIndex, load_phrasings, phrasing_index
+from index.retrieval.search import CLEAR_LEAD, Searcher, SearchOptions, leads_clearly
 from ingest.pipeline import IngestError, Ingestor
 from ingest.sources import Resolver
 from tests.conftest import FIXTURES, build_index
@@ -108,11 +108,23 @@ def test_a_question_is_compared_with_those_written_in_its_language():
     query = np.array([0.6, 0.8, 0.0], dtype=np.float32)
 
     def first(language: str) -> list[tuple[str, str]]:
-        return index.provisions([query], language, lambda act, unit: True, 2)[0]
+        return [(c.act, c.unit) for c in index.provisions([query], language, lambda act, unit: True, 2)[0]]
 
     assert first("en") == [("2024/1689", "Article 1")]  # nothing else is written in English
     assert first("fr") == [("2024/1689", "Article 2"), ("2024/1689", "Article 3")]
     assert first("de") == [("2024/1689", "Article 2"), ("2024/1689", "Article 1")]  # none in German: all of them
+    closest = index.provisions([query], "fr", lambda act, unit: True, 2)[0]
+    assert [round(c.cosine, 4) for c in closest] == [0.8, 0.0]  # each provision by its closest question
+    assert index.provisions([None], "fr", lambda act, unit: True, 2) == [None]  # a model that reads no French
+
+
+def test_a_lead_is_clear_by_the_models_own_margin_over_the_next_provision():
+    lead = CLEAR_LEAD[MINILM]
+    first = Closest("2024/1689", "Article 50", 0.70)
+    assert leads_clearly(f"{MINILM}@en", [first, Closest("2024/1689", "Article 52", 0.70 - lead - 0.01)])
+    assert not leads_clearly(MINILM, [first, Closest("2024/1689", "Article 52", 0.70 - lead / 2)])
+    assert not leads_clearly(MINILM, [first])  # nothing to lead
+    assert not leads_clearly("some/other-model", [first, Closest("2024/1689", "Article 52", 0.1)])  # no margin known
 
 
 @pytest.mark.parametrize("entry, problem", [

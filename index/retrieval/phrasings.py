@@ -86,6 +86,15 @@ def _valid(entry: dict) -> bool:
 
 
 @dataclass(frozen=True)
+class Closest:
+    """A provision, and how close the query is to the nearest question written for it (cosine)."""
+
+    act: str
+    unit: str
+    cosine: float
+
+
+@dataclass(frozen=True)
 class PhrasingIndex:
     """The questions and, per embedding model, their vectors (one normalised row per question)."""
 
@@ -109,20 +118,21 @@ class PhrasingIndex:
             language: (owner[among], tuple(v[among] for v in self.vectors)) for language, among in chosen.items()}
 
     def provisions(self, queries: list[np.ndarray | None], language: str, accept: Callable[[str, str], bool],
-                   depth: int) -> list[list[tuple[str, str]]]:
-        """Per model that has a normalised query (None: it does not read the question's language), the first
-        `depth` (act, unit) pairs that `accept` admits, by their closest question in `language` (or in any
-        language, where none is written in it)."""
+                   depth: int) -> list[list[Closest] | None]:
+        """Per model, the first `depth` provisions that `accept` admits, by their closest question in `language`
+        (or in any language, where none is written in it); None for a model with no query (it does not read the
+        question's language)."""
         pairs = self._pairs
         owner, vectors_by_model = self._by_language.get(language, self._by_language[None])
-        ranked = []
+        ranked: list[list[Closest] | None] = []
         for query, vectors in zip(queries, vectors_by_model, strict=True):
             if query is None:
+                ranked.append(None)
                 continue
             best = np.full(len(pairs), -np.inf, dtype=np.float32)
             np.maximum.at(best, owner, inner_products(vectors, query))  # both sides normalised
-            order = (pairs[i] for i in np.argsort(-best, kind="stable") if best[i] > -np.inf)  # none in the language
-            ranked.append(list(islice((pair for pair in order if accept(*pair)), depth)))
+            order = (i for i in np.argsort(-best, kind="stable") if best[i] > -np.inf)  # none in the language
+            ranked.append(list(islice((Closest(*pairs[i], float(best[i])) for i in order if accept(*pairs[i])), depth)))
         return ranked
 
 

@@ -37,7 +37,7 @@ from index.retrieval.embedder import Embedder, QueryTooLong, applies_to, model_n
 from index.retrieval.filters import Filters
 from index.retrieval.live import LiveBuild
 from index.retrieval.national import countries_mentioned
-from index.retrieval.phrasings import PhrasingIndex, QueryEncoder, phrasing_index
+from index.retrieval.phrasings import Closest, PhrasingIndex, QueryEncoder, phrasing_index
 from index.retrieval.progress import Coverage, embedded_models
 from index.retrieval.query import QueryPlan, act_name, act_number, acts_named, understand
 from index.retrieval.rerank import Reranker
@@ -70,6 +70,7 @@ class SearchOptions:
     counterparts: bool = True  # a passage found in another language of the act lends to the question's language's
     defer: bool = True  # an amending act's instruction weighs less than the provision it wrote, unless asked about
     phrasings: bool = True  # questions written per provision (retrieval/phrasings.py) rank the provisions they answer
+    clear_lead: bool = True  # a provision whose written question is clearly the closest weighs more
     rerank: bool = False  # cross-encoder over the fused top candidates (needs REGKB_RERANKER)
 
 
@@ -95,6 +96,10 @@ COUNTERPART_LEND = 0.2  # the share of a passage's score that its counterpart in
 INSTRUCTION_WEIGHT = 0.5  # an applied amending instruction's score, against the provision it wrote
 PHRASING_DEPTH = 3  # the provisions each model's ranking of the written questions contributes
 PHRASING_WEIGHT = 1.0  # that ranking's weight in the fusion, against one model's ranking of the passages
+# By how much a model's closest provision's written question must be closer to the query than the next
+# provision's for its match to count as clear (per model: E5's cosines lie close together, MiniLM's apart)
+CLEAR_LEAD = {MINILM: 0.08, E5: 0.015}
+CLEAR_LEAD_WEIGHT = 1.0  # what a clear lead adds: one more ranking of that provision alone, at this weight
 LINK_BLOCK = 1024  # recitals compared with the articles at once when a build loads
 # Below these cosines a model's closest passage answered none of the in-scope calibration questions (Evidence).
 MATCH_FLOOR = {MINILM: 0.40, E5: 0.834}
@@ -203,7 +208,7 @@ class Searcher:
                 and features.coverage.complete and self.phrasings is not None:  # a staged build: ingest makes them
             readers = [q if applies_to(spec, plan.language) else None  # MiniLM (@en) reads no French question
                        for q, spec in zip(found.queries, features.coverage.models, strict=True)]
-            fused = features.phrased(fused, self.phrasings, readers, plan, allowed)
+            fused = features.phrased(fused, self.phrasings, readers, plan, allowed, options.clear_lead)
         if options.counterparts:
             fused = features.translate(fused, plan.language, allowed)
         if options.priors:
@@ -448,7 +453,7 @@ class _ChunkFeatures:
         return lent
 
     def phrased(self, fused: dict[int, float], phrasings: PhrasingIndex, queries: list[np.ndarray | None],
-                plan: QueryPlan, allowed: np.ndarray | None) -> dict[int, float]:
+                plan: QueryPlan, allowed: np.ndarray | None, clear_leads: bool = True) -> dict[int, float]:
         """Each model's ranking of the provisions whose written questions are closest to the query joins the
         fusion at PHRASING_WEIGHT. A provision stands as its passage in the question's language that the fusion
         ranked best (its first, when none was found), and only where the search may return one: a French
@@ -465,8 +470,16 @@ class _ChunkFeatures:
                          if allowed is None or allowed[r])
 
         rankings = phrasings.provisions(queries, plan.language, lambda act, unit: bool(rows(act, unit)), PHRASING_DEPTH)
-        chosen = [[max(rows(*pair), key=lambda r: (fused.get(r, 0.0), -r)) for pair in ranking] for ranking in rankings]
-        return reciprocal_rank_fusion(chosen, weight=PHRASING_WEIGHT, onto=fused)
+        chosen, clear = [], []
+        for model, ranking in zip(self.coverage.models, rankings, strict=True):
+            if ranking is None:
+                continue
+            passages = [max(rows(c.act, c.unit), key=lambda r: (fused.get(r, 0.0), -r)) for c in ranking]
+            chosen.append(passages)
+            if clear_leads and leads_clearly(model, ranking):
+                clear.append(passages[:1])
+        fused = reciprocal_rank_fusion(chosen, weight=PHRASING_WEIGHT, onto=fused)
+        return reciprocal_rank_fusion(clear, weight=CLEAR_LEAD_WEIGHT, onto=fused)
 
     def weigh(self, fused: dict[int, float], plan: QueryPlan) -> dict[int, float]:
         kind_prior = KIND_PRIOR[plan.intent]
@@ -590,6 +603,12 @@ class _ChunkFeatures:
         if plan.docs:
             return doc == plan.docs[0]
         return self.documents.get(doc, "en") == plan.language
+
+
+def leads_clearly(model: str, ranking: list[Closest]) -> bool:
+    """Whether the model's closest provision, by its written questions, leads the next by CLEAR_LEAD."""
+    lead = CLEAR_LEAD.get(model_name(model))
+    return lead is not None and len(ranking) > 1 and ranking[0].cosine - ranking[1].cosine >= lead
 
 
 def explained_articles(index: store.LoadedIndex, kinds: list[str],
