@@ -65,7 +65,7 @@ LEND = replace(MODALITY, lend=True)
 COUNTERPARTS = replace(LEND, counterparts=True)
 DATES = replace(COUNTERPARTS, dates=True)
 DEFER = replace(DATES, defer=True)
-PHRASINGS = replace(DEFER, phrasings=True, clear_lead=False)
+WRITTEN = replace(DEFER, phrasings=True, clear_lead=False)
 STEPS: list[tuple[str, str, SearchOptions]] = [
     ("BM25 only", "lexical", PLAIN),
     ("dense only", "dense", PLAIN),
@@ -81,7 +81,7 @@ STEPS: list[tuple[str, str, SearchOptions]] = [
     ("+ other languages lend", "hybrid", COUNTERPARTS),
     ("+ when: the dating clause", "hybrid", DATES),
     ("+ applied instructions defer", "hybrid", DEFER),
-    ("+ written questions", "hybrid", PHRASINGS),
+    ("+ written questions", "hybrid", WRITTEN),
     ("+ clear lead (default)", "hybrid", SearchOptions()),
 ]
 

@@ -103,8 +103,10 @@ def test_a_question_is_compared_with_those_written_in_its_language():
     """Each written question's vector is one axis; the query lies closest to the French question of Article 2."""
     written = (Phrasing("2024/1689", "Article 1", "Which systems are banned?"),
                Phrasing("2024/1689", "Article 2", "Quels systèmes sont interdits ?", "fr"),
-               Phrasing("2024/1689", "Article 3", "Qui doit enregistrer son système ?", "fr"))
-    index = PhrasingIndex(written, (np.eye(3, dtype=np.float32),))
+               Phrasing("2024/1689", "Article 3", "Qui doit enregistrer son système ?", "fr"),
+               Phrasing("2024/1689", "Article 2", "Lesquels sont défendus ?", "fr"))
+    vectors = np.vstack([np.eye(3, dtype=np.float32), np.array([[0.0, 0.6, 0.8]], dtype=np.float32)])
+    index = PhrasingIndex(written, (vectors,))
     query = np.array([0.6, 0.8, 0.0], dtype=np.float32)
 
     def first(language: str) -> list[tuple[str, str]]:
@@ -114,7 +116,7 @@ def test_a_question_is_compared_with_those_written_in_its_language():
     assert first("fr") == [("2024/1689", "Article 2"), ("2024/1689", "Article 3")]
     assert first("de") == [("2024/1689", "Article 2"), ("2024/1689", "Article 1")]  # none in German: all of them
     closest = index.provisions([query], "fr", lambda act, unit: True, 2)[0]
-    assert [round(c.cosine, 4) for c in closest] == [0.8, 0.0]  # each provision by its closest question
+    assert [round(c.cosine, 4) for c in closest] == [0.8, 0.0]  # Article 2 by its closer question (0.8, not 0.48)
     assert index.provisions([None], "fr", lambda act, unit: True, 2) == [None]  # a model that reads no French
 
 

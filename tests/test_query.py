@@ -111,12 +111,17 @@ def test_the_embedder_reads_the_subject_of_a_compound_question(text, subject):
     ("We screen CVs. Can we use emotion recognition in interviews?", "permission"),
     ("We keep EU users' records in the US. Is that allowed?", "permission"),
     ("Is emotion recognition banned at work?", "permission"),
-    ("Is there a legal requirement to watermark images?", ""),  # "legal" names a requirement
+    ("Is it a legal requirement to watermark images?", ""),  # "legal" names a thing: a requirement
+    ("Is the legal basis consent or legitimate interest?", ""),
     ("How can we comply?", ""),  # how, not whether
     ("Est-ce qu'on a le droit d'installer un outil qui lit les émotions ?", "permission"),
     ("La police municipale peut-elle scanner les visages de la foule ?", "permission"),
     ("Comment une jeune pousse peut-elle tester son produit ?", ""),  # how, not whether
     ("C'est légal ?", "permission"),
+    ("La reconnaissance faciale est-elle interdite au travail ?", "permission"),
+    ("Est-ce qu'on a des obligations de transparence ?", ""),  # a duty, not a right
+    ("À qui peut-on signaler un incident ?", ""),  # whom, not whether
+    ("Pourriez-vous résumer les règles ?", ""),  # politeness
     ("D'ici quand doit-on se conformer ?", "date"),
 ])
 def test_what_a_question_asks_for(text, asks):

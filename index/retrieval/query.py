@@ -35,29 +35,36 @@ _REFERENCE = re.compile(
 )
 _WHY = re.compile(r"^\s*(why|what is the (reason|rationale|purpose))\b|\b(rationale|reasoning|intention of the legislator)\b", re.I)
 _DEFINITION = re.compile(r"^\s*(what (is|are|does .* mean)|define|definition|meaning of|who (is|counts as))\b", re.I)
-_OPENS = r"(?:^|[.?!;]\s+)\s*"  # at the start of the question or of one of its sentences
-# Whether a practice is allowed, as each language asks it: in English a modal opening a sentence ("Can we …",
-# not "How can we …") or "is it / is that … allowed", "Is emotion recognition banned …"; in French the inverted modal ("peut-on", "la police
-# peut-elle", "puis-je") in a sentence that opens with no question word ("Comment … peut-elle" asks how),
-# "est-ce qu'on peut", "avons-nous / on a le droit", "est-ce / c'est légal"
-_ALLOWED = r"(allowed|permitted|legal|lawful|banned|prohibited|forbidden|illegal|unlawful|ok|okay)"
+_OPENS = r"(?:^\s*|[.?!;]\s+)"  # at the start of the question or of one of its sentences
+# Whether a practice is allowed, as each language asks it. In English: a modal opening a sentence ("Can we …", not
+# "How can we …"), or "is it / is that … allowed" and "Is emotion recognition banned …" (not "Is the legal basis
+# …", where the word names a thing). In French: the inverted modal ("peut-on", « la police peut-elle », "puis-je")
+# in a sentence that opens with no question word (« Comment … peut-elle » asks how, « À qui peut-on … » whom),
+# « est-ce qu'on peut », « avons-nous / on a le droit », « est-elle interdite », « c'est légal »
+_ALLOWED = (r"(allowed|permitted|legal|lawful|banned|prohibited|forbidden|illegal|unlawful|ok|okay)\b"
+            r"(?!\s+(basis|bases|person|persons|representatives?|requirements?|obligations?|grounds?|entit(y|ies)|"
+            r"effects?|framework|practices?|ai|systems?|uses?)\b)")
+_NOT_WHETHER = (r"(?!(comment|quel\w*|que|qu['’]\w*|jusqu['’]\w*|pourquoi|où|combien|lesquel\w*|qui|à qui|"
+                r"\w+ qui|en quoi|(à|de|dans|sous|en|pour) quel\w*|à quoi|de quoi)\b)")
 _PERMISSION = re.compile(
     _OPENS + r"(can|may|could)\s+(we|i|you|a|an|the|our|my|they|companies|employers|one)\b"
-    r"|(" + _OPENS + r"(is|are|am)(?!\s+there)|\b(is|are|am)\s+(it|we|i|they|this|that|these|those|such))\b[^.?!]{0,60}?\b"
-    + _ALLOWED + r"\b"
+    r"|(" + _OPENS + r"(is|are|am)(?!\s+there)|\b(is|are|am)\s+(it|we|i|they|this|that|these|those|such))\b"
+    r"[^.?!]{0,60}?\b" + _ALLOWED +
     r"|\b(allowed|permitted|legal|lawful|ok|okay) to\b"
-    r"|" + _OPENS + r"(?!(comment|quel\w*|que|qu['’]\w*|pourquoi|où|combien|lesquel\w*|à quoi|de quoi)\b)[^.?!]*?"
-    r"\b(peu[tx]|peuvent|puis|pouvons|pourr\w+)-(t-)?(on|je|nous|vous|ils?|elles?)\b"
-    r"|\best-ce (qu['’]\s*(on|ils?|elles?)|que (nous|je|j['’]|vous))\s*(peu\w*|pouv\w*|a|avons|avez|ont|ai)\b"
+    r"|" + _OPENS + _NOT_WHETHER + r"(?:\S[^.?!;]*?)?\b(peu[tx]|peuvent|puis|pouvons|pourr\w+)-(t-)?"
+    r"(on|je|nous|ils?|elles?)\b(?!\s+vous\b)"
+    r"|" + _OPENS + r"est-ce (qu['’]\s*(on|ils?|elles?)|que (nous|je|j['’]|vous))\s*(peu\w*|pouv\w*|"
+    r"(a|avons|avez|ont|ai)\s+le droit)\b"
     r"|\b(a-t-on|avons-nous|avez-vous|ai-je|a-t-(il|elle)|ont-(ils|elles)|on a|j['’]ai|nous avons)\s+le droit\b"
-    r"|\b(est-(il|elle|ce)|c['’]est|sommes-nous|suis-je|serait-(il|ce))\s+(permis|interdit|autorisée?s?|légal|licite|"
-    r"illégal)\b", re.I)
+    r"|\b(est-(il|elle|ce)|sont-(ils|elles)|c['’]est|sommes-nous|suis-je|serait-(il|ce))\s+(permis|interdit|autoris|"
+    r"légal|licite|illégal)\w*", re.I)
 # "When is an AI system considered high-risk?" asks for a condition, not a date
 _CONDITION = re.compile(_OPENS + r"(when|quand)\s+(is|are|does|do)\b[^.?!]*\b(considered|deemed|classified|"
                         r"qualif(y|ies)|count(s)? as|mandatory|required|necessary|needed)\b", re.I)
 _DATE = re.compile(_OPENS + r"(when|from when|since when|by when|quand|à partir de quand)\b|\b(by|from|since) when\b"
                    r"|\b(deadline|what date|which date|start(s)? to apply|date d['’]application|d['’]ici quand|"
-                   r"depuis quand|jusqu['’]à quand|(à )?quelle date|date limite|quelle échéance)\b", re.I)
+                   r"depuis quand|jusqu['’]à quand|quelle date|date limite|quelle échéance|"
+                   r"date d['’]entrée en (vigueur|application)|date of (entry|application))\b", re.I)
 # Of the "when" questions, those about rules applying (asks_when_rules_apply): a verb of applying, or a word for
 # the rules themselves in a question that names no duty's act (a duty's own time limit is not an application date)
 _APPLYING = re.compile(r"\b(appl(y|ies|ied|icable)(?!\s+(for|the|an?)\b)|(?<!\ban\s)application(?!\s+(for|to)\b)|"

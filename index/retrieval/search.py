@@ -97,7 +97,8 @@ INSTRUCTION_WEIGHT = 0.5  # an applied amending instruction's score, against the
 PHRASING_DEPTH = 3  # the provisions each model's ranking of the written questions contributes
 PHRASING_WEIGHT = 1.0  # that ranking's weight in the fusion, against one model's ranking of the passages
 # By how much a model's closest provision's written question must be closer to the query than the next
-# provision's for its match to count as clear (per model: E5's cosines lie close together, MiniLM's apart)
+# provision's for its match to count as clear (per model: E5's cosines lie close together, MiniLM's apart); the
+# next is the next the search may return (its filters, the act the question names, the question's language)
 CLEAR_LEAD = {MINILM: 0.08, E5: 0.015}
 CLEAR_LEAD_WEIGHT = 1.0  # what a clear lead adds: one more ranking of that provision alone, at this weight
 LINK_BLOCK = 1024  # recitals compared with the articles at once when a build loads
@@ -453,13 +454,14 @@ class _ChunkFeatures:
         return lent
 
     def phrased(self, fused: dict[int, float], phrasings: PhrasingIndex, queries: list[np.ndarray | None],
-                plan: QueryPlan, allowed: np.ndarray | None, clear_leads: bool = True) -> dict[int, float]:
+                plan: QueryPlan, allowed: np.ndarray | None, clear_lead: bool = True) -> dict[int, float]:
         """Each model's ranking of the provisions whose written questions are closest to the query joins the
         fusion at PHRASING_WEIGHT. A provision stands as its passage in the question's language that the fusion
         ranked best (its first, when none was found), and only where the search may return one: a French
         question reaches the AI Act's French text, none of the GDPR. A question that names a document, or that
         the glossary routes to one ("personal data": the GDPR), reaches the provisions of that document's act
-        alone; routed only to documents that are no act (an analysis), it is not limited."""
+        alone; routed only to documents that are no act (an analysis), it is not limited. A provision that a model
+        finds clearly closest (`leads_clearly`, with `clear_lead`) joins once more, alone, at CLEAR_LEAD_WEIGHT."""
         acts = {act for doc in plan.docs for act in self.acts.get(doc, ())}
 
         @cache
@@ -476,7 +478,7 @@ class _ChunkFeatures:
                 continue
             passages = [max(rows(c.act, c.unit), key=lambda r: (fused.get(r, 0.0), -r)) for c in ranking]
             chosen.append(passages)
-            if clear_leads and leads_clearly(model, ranking):
+            if clear_lead and leads_clearly(model, ranking):
                 clear.append(passages[:1])
         fused = reciprocal_rank_fusion(chosen, weight=PHRASING_WEIGHT, onto=fused)
         return reciprocal_rank_fusion(clear, weight=CLEAR_LEAD_WEIGHT, onto=fused)
