@@ -22,10 +22,11 @@ from index.evaluate import load_questions
 from index.retrieval.search import QueryError, Searcher
 
 IN_SCOPE = ("dev", "holdout", "blind", "blind2", "amended", "tuning", "blind3", "blind4", "blind5", "blind6",
-            "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13")
+            "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13",
+            "blind14")
 OUT_OF_SCOPE = ("out_of_scope_calibration", "out_of_scope", "out_of_scope2", "out_of_scope3", "out_of_scope4",
                 "out_of_scope5", "out_of_scope6", "out_of_scope7", "out_of_scope8", "out_of_scope9",
-                "out_of_scope10", "out_of_scope11")
+                "out_of_scope10", "out_of_scope11", "out_of_scope12")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -53,7 +53,8 @@ from index.retrieval.store import LoadedIndex  # noqa: E402
 
 WINDOW = 500
 PLAIN = SearchOptions(expand=False, priors=False, exact=False, define=False, act=False, subject=False,
-                      modality=False, lend=False, counterparts=False, dates=False, defer=False, phrasings=False)
+                      modality=False, lend=False, counterparts=False, dates=False, defer=False, reasons=False,
+                      phrasings=False)
 GLOSSARY = replace(PLAIN, expand=True)
 PRIORS = replace(GLOSSARY, priors=True)
 EXACT = replace(PRIORS, exact=True)
@@ -65,7 +66,8 @@ LEND = replace(MODALITY, lend=True)
 COUNTERPARTS = replace(LEND, counterparts=True)
 DATES = replace(COUNTERPARTS, dates=True)
 DEFER = replace(DATES, defer=True)
-WRITTEN = replace(DEFER, phrasings=True, clear_lead=False)
+REASONS = replace(DEFER, reasons=True)
+WRITTEN = replace(REASONS, phrasings=True, clear_lead=False)
 STEPS: list[tuple[str, str, SearchOptions]] = [
     ("BM25 only", "lexical", PLAIN),
     ("dense only", "dense", PLAIN),
@@ -81,6 +83,7 @@ STEPS: list[tuple[str, str, SearchOptions]] = [
     ("+ other languages lend", "hybrid", COUNTERPARTS),
     ("+ when: the dating clause", "hybrid", DATES),
     ("+ applied instructions defer", "hybrid", DEFER),
+    ("+ why: the amending act's recitals", "hybrid", REASONS),
     ("+ written questions", "hybrid", WRITTEN),
     ("+ clear lead (default)", "hybrid", SearchOptions()),
 ]

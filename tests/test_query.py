@@ -61,6 +61,10 @@ def test_references_are_recognised(text, references):
     ("Why does the Act ban social scoring?", "why"),
     ("What is a deployer?", "definition"),
     ("Do we have to label deepfakes?", "action"),
+    ("Pourquoi le texte interdit-il de détecter les émotions des salariés ?", "why"),
+    ("What reasons did lawmakers give for adding the ban?", "why"),
+    ("Is there a reason to register?", "action"),
+    ("We have good reasons for it: can we?", "action"),
 ])
 def test_intent(text, intent):
     assert intent_of(text) == intent
@@ -74,7 +78,7 @@ def test_language():
 def test_glossary_bridges_plain_language_and_routes():
     plan = understand("Can I use a chatbot without telling customers?")
     assert "interact directly with natural persons" in plan.expanded and plan.matched == ("chatbot",)
-    assert understand("our vendor got hacked, who do we notify under the GDPR?").docs[0] == "gdpr"
+    assert understand("our vendor got hacked, who do we notify of the breach?").docs[0] == "gdpr"
     assert understand("chatbot", expand=False).expanded == "chatbot"
 
 
@@ -324,6 +328,41 @@ def test_a_recital_lends_to_the_article_it_explains_only_when_it_outranks_it(min
     assert features.lend(found, filtered) == found  # nothing lent past a filter
     led = {**found, prohibited: 0.03}  # the article's best passage keeps leading it, lifted as far
     assert features.lend(led, None) == {**led, prohibited: 0.02 + RECITAL_LEND * 0.05}
+
+
+def test_an_article_found_for_a_why_question_lends_to_the_amending_acts_recitals_that_explain_it():
+    recital, night, penalties, own = 0, 1, 2, 3
+    docs = ["amending", "act", "act", "act"]
+    reasons = search.amending_reasons({recital: night, own: night}, docs)
+    assert reasons == {night: (recital,)}  # the act's own recital is not lent to
+    features = _ChunkFeatures(units=[(d, "x", "x") for d in docs], kinds=["recital", "article", "article", "recital"],
+                              languages=["en"] * 4, terms=[""] * 4, reasons=reasons)
+    found = {night: 0.05, penalties: 0.04, recital: 0.01}
+    assert features.reason(found, None) == {**found, recital: 0.01 + RECITAL_LEND * 0.05}
+    assert features.reason({**found, recital: 0.06}, None) == {**found, recital: 0.06}  # already above it
+    assert features.reason(found, np.array([False, True, True, True])) == found  # nothing lent past a filter
+
+
+def test_the_acts_a_question_names_route_it_to_the_documents_that_hold_them():
+    features = _ChunkFeatures(units=[("amending", "Article 1", "Article 1(3)"), ("act", "Article 57", "Article 57(1)"),
+                                     ("act-fr", "Article 57", "Article 57(1)")],
+                              kinds=["article"] * 3, languages=["en", "en", "fr"], terms=[""] * 3,
+                              documents={"amending": "en", "act": "en", "act-fr": "fr"},
+                              acts={"amending": ("2099/2",), "act": ("2099/1",), "act-fr": ("2099/1",)})
+    changed = features.route(understand("How did Regulation (EU) 2099/2 change Article 57 of Regulation 2099/1?"))
+    assert changed.docs == ("amending", "act", "act-fr")  # in the order named, the question's language first
+    assert features.pin({0: 0.05, 1: 0.04}, changed, None)[1] > 1.0  # Article 57 is the first one's that has it
+    french = features.route(understand("Que dit le règlement 2099/1 sur les bacs à sable ?"))
+    assert french.docs == ("act-fr", "act")
+    assert features.route(understand("What does the Digital Services Act say about sandboxes?")).docs == ()
+    glossary = features.route(understand("Under Regulation 2099/1, who do we notify of a personal data breach?"))
+    assert glossary.docs[:2] == ("act", "act-fr") and "gdpr" in glossary.docs  # named, then the glossary's
+
+
+def test_the_amending_act_is_named_by_its_everyday_names():
+    assert acts_named("What did the Digital Omnibus on AI change?") == ("2026/1744",)
+    assert acts_named("Why did the omnibus enter into force so quickly?") == ("2026/1744",)
+    assert acts_named("Under the GDPR and the AI Act (2024/1689)") == ("2016/679", "2024/1689")
 
 
 def test_a_passage_in_another_language_lends_to_the_same_provision_in_the_questions():

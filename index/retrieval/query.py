@@ -33,7 +33,8 @@ _REFERENCE = re.compile(
     r"|(?P<recital>Recital)\s+(?P<recital_no>\d{1,3}))",
     re.IGNORECASE,
 )
-_WHY = re.compile(r"^\s*(why|what is the (reason|rationale|purpose))\b|\b(rationale|reasoning|intention of the legislator)\b", re.I)
+_WHY = re.compile(r"^\s*(why|pourquoi|what (is|are|was|were) the (reasons?|rationale|purpose))\b|\b(rationale|reasoning|"
+                  r"intention of the legislator|(what|which|the) reasons?|reasons? behind|pour quelles? raisons?)\b", re.I)
 _DEFINITION = re.compile(r"^\s*(what (is|are|does .* mean)|define|definition|meaning of|who (is|counts as))\b", re.I)
 _OPENS = r"(?:^\s*|[.?!;]\s+)"  # at the start of the question or of one of its sentences
 # Whether a practice is allowed, as each language asks it. In English: a modal opening a sentence ("Can we …", not
@@ -94,10 +95,6 @@ _FRAME_WORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(STOPWORDS_FRENCH) | {
 _ACT_NUMBER = re.compile(r"\b(?:regulation|directive|decision|règlement|décision)\s*(?:\((?:eu|ec|eec|ue|ce)\)\s*)?"
                          r"(?:no\.?\s*|n°\s*)?((?:19|20)\d\d/\d{1,4}|\d{1,4}/(?:19|20)\d\d)\b", re.I)
 _ACT_NUMBER_FORM = re.compile(r"(?:19|20)\d\d/\d{1,4}")
-_DOC_NAMES = {
-    "ai-act": re.compile(r"\b(ai act|artificial intelligence act|2024/1689)\b", re.I),
-    "gdpr": re.compile(r"\b(gdpr|general data protection regulation|2016/679)\b", re.I),
-}
 
 
 @dataclass(frozen=True)
@@ -142,7 +139,8 @@ class QueryPlan:
     intent: Intent
     language: str
     references: tuple[Citation, ...] = ()
-    docs: tuple[str, ...] = ()  # documents the question points to, strongest first
+    docs: tuple[str, ...] = ()  # documents the glossary points it to, strongest first (the search puts those of
+    # the acts it names first: _ChunkFeatures.route)
     matched: tuple[str, ...] = ()  # glossary phrases found, for display ("chatbot -> ...")
     subject: str = ""  # the sentences that say what the question is about (subject_of); "" = the whole text
     asks: Asks = ""
@@ -207,8 +205,6 @@ def understand(text: str, expand: bool = True, subject: bool = True) -> QueryPla
                 additions.extend([term.means] if term.means else [])
                 matched.append(found.group(1))
                 docs.extend(d for d in term.docs if d not in docs)
-    named = [doc for doc, pattern in _DOC_NAMES.items() if pattern.search(text)]
-    docs = named + [d for d in docs if d not in named]
     expanded = " ".join([text, *additions])
     asks = asks_of(text)
     return QueryPlan(text, expanded, intent_of(text), language_of(text), citations_in(text), tuple(docs),
