@@ -52,6 +52,11 @@ from index.retrieval.search import (
     ("art. 5(1)(f) and Annex iii", (Citation("Article 5", "Article 5(1)(f)"), Citation("Annex III", "Annex III"))),
     ("see recital 12", (Citation("Recital 12", "Recital 12"),)),
     ("Can we use emotion recognition?", ()),
+    ("Why did the Digital Omnibus on AI change Article 4 of the AI Act?", (Citation("Article 4", "Article 4", "2024/1689"),)),
+    ("Article 22 of the GDPR and art. 86 AI Act", (Citation("Article 22", "Article 22", "2016/679"),
+                                                  Citation("Article 86", "Article 86", "2024/1689"))),
+    ("l'article 50 du RIA", (Citation("Article 50", "Article 50", "2024/1689"),)),
+    ("Article 4 of Regulation (EU) 2026/1744", (Citation("Article 4", "Article 4", "2026/1744"),)),
 ])
 def test_references_are_recognised(text, references):
     assert citations_in(text) == references
@@ -65,6 +70,13 @@ def test_references_are_recognised(text, references):
     ("What reasons did lawmakers give for adding the ban?", "why"),
     ("Is there a reason to register?", "action"),
     ("We have good reasons for it: can we?", "action"),
+    ("Must the provider document the reasons for rejecting a request?", "action"),
+    ("What reasons must a notified body give?", "action"),
+    ("For which reasons can an authority withdraw a system?", "action"),
+    ("Do we need to tell the person the reason for the decision?", "action"),
+    ("Pour quelles raisons l'autorité peut-elle retirer un système ?", "action"),
+    ("Pourquoi pas ?", "action"),
+    ("What are the reasons behind the ban?", "why"),
 ])
 def test_intent(text, intent):
     assert intent_of(text) == intent
@@ -349,9 +361,14 @@ def test_the_acts_a_question_names_route_it_to_the_documents_that_hold_them():
                               kinds=["article"] * 3, languages=["en", "en", "fr"], terms=[""] * 3,
                               documents={"amending": "en", "act": "en", "act-fr": "fr"},
                               acts={"amending": ("2099/2",), "act": ("2099/1",), "act-fr": ("2099/1",)})
-    changed = features.route(understand("How did Regulation (EU) 2099/2 change Article 57 of Regulation 2099/1?"))
-    assert changed.docs == ("amending", "act", "act-fr")  # in the order named, the question's language first
-    assert features.pin({0: 0.05, 1: 0.04}, changed, None)[1] > 1.0  # Article 57 is the first one's that has it
+    changed = features.route(understand("How did Regulation (EU) 2099/2 change Article 57?"))
+    assert changed.docs == ("amending",)
+    assert features.pin({0: 0.05, 1: 0.04}, changed, None)[1] > 1.0  # the first document routed to that has one
+    both = features.route(understand("How did Regulation (EU) 2099/2 change Article 57 of Regulation 2099/1?"))
+    assert both.docs == ("amending", "act", "act-fr")  # in the order named, the question's language first
+    pinned = features.pin({0: 0.05, 1: 0.04}, both, None)
+    assert pinned[1] > 1.0 and 2 not in pinned  # the act named after the citation, in the question's language
+    assert features.pin({0: 0.05}, features.route(understand("Article 1 of Regulation 2099/2")), None)[0] > 1.0
     french = features.route(understand("Que dit le règlement 2099/1 sur les bacs à sable ?"))
     assert french.docs == ("act-fr", "act")
     assert features.route(understand("What does the Digital Services Act say about sandboxes?")).docs == ()

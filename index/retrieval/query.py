@@ -33,8 +33,12 @@ _REFERENCE = re.compile(
     r"|(?P<recital>Recital)\s+(?P<recital_no>\d{1,3}))",
     re.IGNORECASE,
 )
-_WHY = re.compile(r"^\s*(why|pourquoi|what (is|are|was|were) the (reasons?|rationale|purpose))\b|\b(rationale|reasoning|"
-                  r"intention of the legislator|(what|which|the) reasons?|reasons? behind|pour quelles? raisons?)\b", re.I)
+# What stands between a citation and the act it is of: "Article 5 of the AI Act", "Art. 17 GDPR", « article 50 du
+# RIA », "Article 4 of Regulation (EU) 2026/1744"
+_OF_ACT = re.compile(r"\s*,?\s*(?:(?:of|in|under|du|de|des)\s+)?(?:(?:the|la|le|l['’])\s*)?", re.I)
+_WHY = re.compile(r"^\s*(why|pourquoi\b(?!\s+pas\b)|what (is|are|was|were) the (reasons?|rationale|purpose))\b|"
+                  r"\b(rationale|reasoning|intention of the legislator|reasons? behind|"
+                  r"what reasons? (did|does|do|led|lie|lay|were|was|are|is)\b)", re.I)
 _DEFINITION = re.compile(r"^\s*(what (is|are|does .* mean)|define|definition|meaning of|who (is|counts as))\b", re.I)
 _OPENS = r"(?:^\s*|[.?!;]\s+)"  # at the start of the question or of one of its sentences
 # Whether a practice is allowed, as each language asks it. In English: a modal opening a sentence ("Can we …", not
@@ -99,10 +103,12 @@ _ACT_NUMBER_FORM = re.compile(r"(?:19|20)\d\d/\d{1,4}")
 
 @dataclass(frozen=True)
 class Citation:
-    """An explicit citation in the query: unit "Article 6", label "Article 6(3)"."""
+    """An explicit citation in the query: unit "Article 6", label "Article 6(3)", and the number of the act
+    named right after it ("Article 4 of the AI Act": "2024/1689"), "" when none is."""
 
     unit: str
     label: str
+    act: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,8 +145,7 @@ class QueryPlan:
     intent: Intent
     language: str
     references: tuple[Citation, ...] = ()
-    docs: tuple[str, ...] = ()  # documents the glossary points it to, strongest first (the search puts those of
-    # the acts it names first: _ChunkFeatures.route)
+    docs: tuple[str, ...] = ()  # documents it points to, strongest first (those of the acts named: search.route)
     matched: tuple[str, ...] = ()  # glossary phrases found, for display ("chatbot -> ...")
     subject: str = ""  # the sentences that say what the question is about (subject_of); "" = the whole text
     asks: Asks = ""
@@ -184,10 +189,15 @@ def act_number(written: str) -> str:
 
 def acts_named(text: str) -> tuple[str, ...]:
     """The numbers of the acts a question names, by name ("the DSA", acts.toml) or by number, in order."""
+    return tuple(dict.fromkeys(number for _, number in _acts_at(text)))
+
+
+def _acts_at(text: str) -> list[tuple[int, str]]:
+    """Where each act is named in the text, and its number, in order."""
     text = text.replace("’", "'")  # a phone's apostrophe is the data file's
     found = [(m.start(), act.number) for act, pattern in load_acts() for m in pattern.finditer(text)]
     found += [(m.start(), act_number(m[1])) for m in _ACT_NUMBER.finditer(text)]
-    return tuple(dict.fromkeys(number for _, number in sorted(found)))
+    return sorted(found)
 
 
 def act_name(number: str) -> str:
@@ -260,15 +270,17 @@ def language_of(text: str) -> str:
 
 
 def citations_in(text: str) -> tuple[Citation, ...]:
+    acts = dict(_acts_at(text))
     references = []
     for m in _REFERENCE.finditer(text):
+        act = acts.get(_OF_ACT.match(text, m.end()).end(), "")
         if m.group("article"):
             unit = f"Article {int(m.group('number'))}"
-            references.append(Citation(unit, unit + m.group("sub")))
+            references.append(Citation(unit, unit + m.group("sub"), act))
         elif m.group("annex"):
             unit = f"Annex {m.group('roman').upper()}"
-            references.append(Citation(unit, unit))
+            references.append(Citation(unit, unit, act))
         else:
             unit = f"Recital {int(m.group('recital_no'))}"
-            references.append(Citation(unit, unit))
+            references.append(Citation(unit, unit, act))
     return tuple(references)

@@ -39,7 +39,7 @@ from index.retrieval.live import LiveBuild
 from index.retrieval.national import countries_mentioned
 from index.retrieval.phrasings import Closest, PhrasingIndex, QueryEncoder, phrasing_index
 from index.retrieval.progress import Coverage, embedded_models
-from index.retrieval.query import QueryPlan, act_name, act_number, acts_named, understand
+from index.retrieval.query import Citation, QueryPlan, act_name, act_number, acts_named, understand
 from index.retrieval.rerank import Reranker
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -611,7 +611,7 @@ class _ChunkFeatures:
         for order, reference in enumerate(plan.references):
             rows = self._in_scope([row for row, (_, unit, label) in enumerate(self.units)
                                    if unit == reference.unit and within(label, reference.label)
-                                   and (allowed is None or allowed[row])], plan)
+                                   and (allowed is None or allowed[row])], reference, plan)
             rows = [row for row in rows if self.units[row][0] == act] or rows
             exact = [row for row in rows if self.units[row][2] == reference.label] or rows
             for rank, row in enumerate(sorted(exact, key=lambda r: -fused.get(r, 0.0))):
@@ -627,14 +627,17 @@ class _ChunkFeatures:
             weight[self.units[row][0]] = weight.get(self.units[row][0], 0.0) + fused[row]
         return max(weight, key=weight.__getitem__, default=None)
 
-    def _in_scope(self, rows: list[int], plan: QueryPlan) -> list[int]:
-        """Of the passages a reference may mean, those of the first document the question points to that has
-        one ("Article 5" in "How did Regulation 2026/1744 change Article 5 of the AI Act?" is the AI Act's), or
-        else those in the question's language."""
-        if plan.docs:
-            return next(([r for r in rows if self.units[r][0] == doc] for doc in plan.docs
-                         if any(self.units[r][0] == doc for r in rows)), [])
-        return [r for r in rows if self.documents.get(self.units[r][0], "en") == plan.language]
+    def _in_scope(self, rows: list[int], reference: Citation, plan: QueryPlan) -> list[int]:
+        """Of the passages a reference may mean, those of the act named right after it ("Article 4 of the AI
+        Act", in the question's language where that act is held in it); else those of the first document the
+        question points to that has one ("Article 57" of a question naming only the amending act is the AI
+        Act's); else those in the question's language."""
+        if reference.act:
+            held = [r for r in rows if reference.act in self.acts.get(self.units[r][0], ())]
+            return [r for r in held if self.languages[r] == plan.language] or held
+        routed = next(([r for r in rows if self.units[r][0] == doc] for doc in plan.docs
+                       if any(self.units[r][0] == doc for r in rows)), [])
+        return routed or [r for r in rows if self.documents.get(self.units[r][0], "en") == plan.language]
 
 
 def leads_clearly(model: str, ranking: list[Closest]) -> bool:
