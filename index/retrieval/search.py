@@ -635,9 +635,10 @@ class _ChunkFeatures:
         if reference.act:
             held = [r for r in rows if reference.act in self.acts.get(self.units[r][0], ())]
             return [r for r in held if self.languages[r] == plan.language] or held
-        routed = next(([r for r in rows if self.units[r][0] == doc] for doc in plan.docs
-                       if any(self.units[r][0] == doc for r in rows)), [])
-        return routed or [r for r in rows if self.documents.get(self.units[r][0], "en") == plan.language]
+        for doc in plan.docs:
+            if routed := [r for r in rows if self.units[r][0] == doc]:
+                return routed
+        return [r for r in rows if self.languages[r] == plan.language]
 
 
 def leads_clearly(model: str, ranking: list[Closest]) -> bool:
